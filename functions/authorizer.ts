@@ -1,0 +1,22 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { config } from '../lib/config';
+import type { Caller } from '../lib/domain/caller';
+import { logger } from '../lib/http/logger';
+import { authenticate } from '../lib/usecases/authenticate';
+import { stores } from '../lib/wiring';
+
+/**
+ * The HTTP API Lambda authorizer. It never denies: it tells the route who is
+ * calling (admin, a user, anonymous, or a key that matches nobody), and the route
+ * decides, so that a missing or bad key gets the contract's 401 problem+json
+ * rather than API Gateway's fixed `{"message":"Forbidden"}`.
+ */
+export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<Caller>>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const caller = await authenticate(stores.users, config.ADMIN_API_KEY, event.headers?.authorization);
+    logger.debug('caller identified', { role: caller.role });
+    return { isAuthorized: true, context: caller };
+  });

@@ -1,0 +1,28 @@
+import { toEventView } from '../lib/domain/event';
+import { httpRoute } from '../lib/http/handler';
+import { routes } from '../lib/http/routes';
+import { createEvent, deleteEvent, getEvent, listEvents, updateEvent } from '../lib/usecases/events';
+import { stores } from '../lib/wiring';
+
+export const create = httpRoute(routes.createEvent, async ({ body }) => {
+  const event = await createEvent(stores.events, body, new Date());
+  return { body: toEventView(event), headers: { location: `/events/${event.id}` } };
+});
+
+export const list = httpRoute(routes.listEvents, async ({ query }) => {
+  const page = await listEvents(stores.events, query);
+  return { body: { items: page.items.map(toEventView), next_cursor: page.next_cursor } };
+});
+
+export const get = httpRoute(routes.getEvent, async ({ params }) => ({
+  body: toEventView(await getEvent(stores.events, params.id)),
+}));
+
+export const update = httpRoute(routes.updateEvent, async ({ params, body }) => ({
+  body: toEventView(await updateEvent(stores.events, params.id, body, new Date())),
+}));
+
+export const remove = httpRoute(routes.deleteEvent, async ({ params }) => {
+  await deleteEvent(stores.events, params.id);
+  return {};
+});

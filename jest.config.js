@@ -1,0 +1,40 @@
+/**
+ * Three layers, one runner. Every layer starts what it needs itself, on free ports:
+ *   unit         pure rules, no I/O
+ *   integration  the stores against a real DynamoDB Local (started per run, in memory)
+ *   e2e          HTTP against the whole stack, started as `npm start` starts it
+ * TypeScript is transformed by swc (type-checking is `npm run typecheck`); middy is
+ * ESM-only, so it is transformed too.
+ */
+const transform = {
+  '^.+\\.(t|j)sx?$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+const common = {
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  testEnvironment: 'node',
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/dynamodb-setup.ts',
+      globalTeardown: '<rootDir>/tests/support/dynamodb-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/stack-setup.ts',
+      globalTeardown: '<rootDir>/tests/support/stack-teardown.ts',
+    },
+  ],
+  testTimeout: 30_000,
+};

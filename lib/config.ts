@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Parsed once, when a function loads:
+ * a missing or malformed setting stops it there with a message naming the setting,
+ * instead of failing on some later request.
+ */
+const Settings = z.object({
+  TABLE_NAME: z.string().min(3).max(255),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters (npm start generates one when unset)'),
+  HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+});
+export type Config = z.infer<typeof Settings>;
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = Settings.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export const config: Config = loadConfig(process.env);

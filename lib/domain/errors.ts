@@ -1,0 +1,107 @@
+/**
+ * The one error hierarchy of the code base. Domain code throws these; the HTTP
+ * layer (lib/http/problem.ts) is the only place that turns them into status codes
+ * and RFC 9457 problem details. A domain error says *what kind* of failure it is
+ * (`kind`) and gives it a stable slug (`code`, the last segment of the problem
+ * type URI); it knows nothing of HTTP.
+ */
+export type ErrorKind =
+  | 'malformed' // the request could not be read at all (bad JSON)
+  | 'unsupported-media-type'
+  | 'too-large'
+  | 'invalid' // well-formed but fails validation
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict' // the current state forbids it
+  | 'payment-declined'
+  | 'upstream' // a dependency (payment gateway) failed
+  | 'unavailable'; // try again later
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly kind: ErrorKind;
+  abstract readonly code: string;
+  abstract readonly title: string;
+
+  constructor(
+    readonly detail: string,
+    readonly fieldProblems?: FieldProblem[],
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly kind = 'invalid';
+  readonly code = 'validation-failed';
+  readonly title = 'The request is not valid';
+
+  constructor(fieldProblems: FieldProblem[], detail?: string) {
+    super(detail ?? fieldProblems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '), fieldProblems);
+  }
+
+  static field(path: string, message: string): ValidationError {
+    return new ValidationError([{ path, message }]);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly kind = 'not-found';
+  readonly code: string;
+  readonly title: string;
+
+  constructor(resource: 'event' | 'user' | 'booking', id: string) {
+    super(`No ${resource} with id ${JSON.stringify(id)}`);
+    this.code = `${resource}-not-found`;
+    this.title = `${resource[0]!.toUpperCase()}${resource.slice(1)} not found`;
+  }
+}
+
+export class EmailTakenError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'email-taken';
+  readonly title = 'Email already registered';
+
+  constructor() {
+    super('A user with this email address already exists');
+  }
+}
+
+export class TicketsCommittedError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'tickets-committed';
+  readonly title = 'Total below tickets already sold or held';
+
+  constructor(committed: number, requested: number) {
+    super(`total_tickets cannot be ${requested}: ${committed} tickets are already sold or held`);
+  }
+}
+
+export class EventHasBookingsError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'event-has-bookings';
+  readonly title = 'Event has active bookings';
+
+  constructor(active: number) {
+    super(`The event has ${active} PENDING or CONFIRMED booking(s); cancel them first`);
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  readonly kind = 'unavailable';
+  readonly code = 'service-unavailable';
+  readonly title = 'Service temporarily unavailable';
+
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(detail);
+  }
+}

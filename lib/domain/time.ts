@@ -1,0 +1,10 @@
+import { z } from 'zod';
+
+/** An RFC 3339 timestamp with any offset, normalised to UTC (`...Z`) on the way in. */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value).toISOString())
+  .meta({ description: 'RFC 3339 date-time; any offset accepted, UTC returned', examples: ['2027-05-01T19:30:00.000Z'] });
+
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();

@@ -1,0 +1,110 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type Access, Caller } from '../domain/caller';
+import { NotFoundError, ValidationError } from '../domain/errors';
+import { AuthenticationError, ForbiddenError } from './errors';
+import { logger } from './logger';
+import { toProblemResponse } from './problem';
+import { readJsonBody, validate } from './request';
+import type { Reply, RouteRequest, RouteSpec } from './route';
+
+export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown> | undefined>;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** The caller the authorizer put in the request context; anonymous on a public route. */
+function callerOf(event: HttpEvent): Caller {
+  const parsed = Caller.safeParse(event.requestContext.authorizer?.lambda);
+  return parsed.success ? parsed.data : { role: 'anonymous' };
+}
+
+/** Lets the caller in, or says why not: 401 without a valid key, 403 with the wrong kind. */
+function admit(access: Access, caller: Caller): Caller {
+  if (access === 'public') return caller;
+  if (caller.role === 'anonymous') throw new AuthenticationError('This route requires Authorization: Bearer <api key>');
+  if (caller.role === 'invalid') throw new AuthenticationError('The API key is not valid');
+  if (access === 'admin' && caller.role !== 'admin') throw new ForbiddenError('Only the admin may do this');
+  if (access === 'user' && caller.role !== 'user') throw new ForbiddenError('This route is for users; the admin key has no user account');
+  return caller;
+}
+
+/** Errors become problem+json here, and only here. */
+const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: (request) => {
+    const status = toProblemResponse(request.error, request.event.requestContext?.requestId);
+    if (status.statusCode === 500) logger.error('Unhandled error', request.error as Error);
+    request.response = status;
+  },
+});
+
+/** One structured line per request: route, status and duration (never headers or bodies). */
+const accessLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
+  let started = 0;
+  const log = (request: { event: HttpEvent; response: HttpResult | null }) => {
+    logger.info('request', {
+      route: request.event.routeKey,
+      status: request.response?.statusCode,
+      duration_ms: Date.now() - started,
+    });
+  };
+  return {
+    before: (request) => {
+      started = Date.now();
+      logger.appendKeys({ request_id: request.event.requestContext.requestId });
+    },
+    after: log,
+    onError: log,
+  };
+};
+
+/**
+ * A Lambda handler for one route: authorise, parse and validate the body, path and
+ * query against the route's zod schemas, run the use case, and shape the response.
+ * Every handler in functions/ is built with this; none writes a status code for an
+ * error by hand.
+ */
+export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteRequest<R>) => Promise<Reply>) {
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(accessLog())
+    .use(problemDetails())
+    .handler(async (event) => {
+      const caller = admit(route.access, callerOf(event));
+
+      let params: unknown;
+      if (route.params) {
+        try {
+          params = validate(route.params, event.pathParameters ?? {});
+        } catch (error) {
+          // An id that fails its schema names nothing that can exist.
+          if (error instanceof ValidationError && route.resource) {
+            throw new NotFoundError(route.resource, String(event.pathParameters?.id ?? ''));
+          }
+          throw error;
+        }
+      }
+      const query = route.query ? validate(route.query, event.queryStringParameters ?? {}) : undefined;
+      let body: unknown;
+      if (route.body) {
+        const raw = readJsonBody(event);
+        if (raw === undefined) throw ValidationError.field('', 'A JSON request body is required');
+        body = validate(route.body, raw);
+      }
+
+      const reply = await run({
+        body,
+        params,
+        query,
+        caller,
+        requestId: event.requestContext.requestId,
+      } as RouteRequest<R>);
+
+      const headers: Record<string, string> = { ...reply.headers };
+      if (route.success.status === 204) return { statusCode: 204, headers };
+      return {
+        statusCode: route.success.status,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(reply.body),
+      };
+    });
+}

@@ -1,0 +1,65 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { User } from '../domain/user';
+import type { Table } from './client';
+import { cancelledTransaction } from './conditions';
+import { keys, stripKeys } from './keys';
+
+export type UserCreateOutcome = { kind: 'created' } | { kind: 'email-taken' };
+
+export interface UserStore {
+  /** The user, its email guard and its key hash, all or nothing. */
+  create(user: User, normalizedEmail: string, keyHash: string): Promise<UserCreateOutcome>;
+  get(id: string): Promise<User | undefined>;
+  /** The id of the user holding the key with this hash. */
+  userIdForKey(keyHash: string): Promise<string | undefined>;
+}
+
+export function userStore(table: Table): UserStore {
+  const { client, name: TableName } = table;
+  const notExists = 'attribute_not_exists(pk)';
+
+  return {
+    async create(user, normalizedEmail, keyHash) {
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName, Item: { ...keys.user(user.id), type: 'user', ...user }, ConditionExpression: notExists } },
+              {
+                Put: {
+                  TableName,
+                  Item: { ...keys.email(normalizedEmail), type: 'email', user_id: user.id },
+                  ConditionExpression: notExists,
+                },
+              },
+              {
+                Put: {
+                  TableName,
+                  Item: { ...keys.apiKey(keyHash), type: 'api-key', user_id: user.id },
+                  ConditionExpression: notExists,
+                },
+              },
+            ],
+          }),
+        );
+        return { kind: 'created' };
+      } catch (error) {
+        const cancelled = cancelledTransaction(error);
+        if (cancelled?.reasons[1]?.code === 'ConditionalCheckFailed') return { kind: 'email-taken' };
+        throw error;
+      }
+    },
+
+    async get(id) {
+      const result = await client.send(new GetCommand({ TableName, Key: keys.user(id), ConsistentRead: true }));
+      return result.Item ? stripKeys<User>(result.Item) : undefined;
+    },
+
+    async userIdForKey(keyHash) {
+      const result = await client.send(
+        new GetCommand({ TableName, Key: keys.apiKey(keyHash), ConsistentRead: true, ProjectionExpression: 'user_id' }),
+      );
+      return typeof result.Item?.user_id === 'string' ? result.Item.user_id : undefined;
+    },
+  };
+}

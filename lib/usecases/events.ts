@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { EventHasBookingsError, NotFoundError, ServiceUnavailableError, TicketsCommittedError } from '../domain/errors';
+import { type CreateEventInput, type Event, committedTickets, newEvent, ticketDelta, type UpdateEventInput } from '../domain/event';
+import type { EventStore } from '../store/events';
+import type { Page, PageRequest } from '../store/pagination';
+
+/** Creates an event: validates its date against `now`, stores it with every ticket available. */
+export async function createEvent(store: EventStore, input: CreateEventInput, now: Date): Promise<Event> {
+  const event = newEvent(input, randomUUID(), now);
+  await store.put(event);
+  return event;
+}
+
+export async function getEvent(store: EventStore, id: string): Promise<Event> {
+  const event = await store.get(id);
+  if (!event) throw new NotFoundError('event', id);
+  return event;
+}
+
+export function listEvents(store: EventStore, page: PageRequest): Promise<Page<Event>> {
+  return store.list(page);
+}
+
+/** Attempts before giving up when other PATCHes keep moving total_tickets under us. */
+const MAX_TOTAL_RACES = 5;
+
+/**
+ * Applies a partial update.
+ * 1. Read the event; 404 if absent.
+ * 2. If total_tickets changes, compute the delta for available_tickets (409 if the
+ *    new total is below the tickets already sold or held).
+ * 3. Write it in one conditional update that re-checks both facts; if another
+ *    PATCH changed the total in between, start again from 1.
+ */
+export async function updateEvent(store: EventStore, id: string, changes: UpdateEventInput, now: Date): Promise<Event> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await getEvent(store, id);
+    const delta = changes.total_tickets === undefined ? 0 : ticketDelta(current, changes.total_tickets);
+    const outcome = await store.update(id, changes, { total: current.total_tickets, delta }, now);
+    switch (outcome.kind) {
+      case 'updated':
+        return outcome.event;
+      case 'missing':
+        throw new NotFoundError('event', id);
+      case 'committed':
+        throw new TicketsCommittedError(committedTickets(outcome.current), changes.total_tickets ?? 0);
+      case 'total-changed':
+        if (attempt >= MAX_TOTAL_RACES) {
+          throw new ServiceUnavailableError('total_tickets of this event is being changed by other requests', 1);
+        }
+    }
+  }
+}
+
+/** Deletes an event that has no PENDING or CONFIRMED booking. */
+export async function deleteEvent(store: EventStore, id: string): Promise<void> {
+  const outcome = await store.remove(id);
+  if (outcome.kind === 'missing') throw new NotFoundError('event', id);
+  if (outcome.kind === 'has-bookings') {
+    throw new EventHasBookingsError(outcome.current.bookings_pending + outcome.current.bookings_confirmed);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the whole stack on this machine. Settings (environment):
+ * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), ADMIN_API_KEY (generated
+ * when unset), HOLD_SECONDS (900). `npm start -- --in-memory` keeps no data.
+ */
+import { resolve } from 'node:path';
+import { DATA_DIR, startStack } from './stack';
+
+function port(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
+    throw new Error(`${name} must be a port number, not ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--in-memory');
+  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(' ')}. The only option is --in-memory.`);
+  const inMemory = args.includes('--in-memory');
+  const holdSeconds = Number(process.env.HOLD_SECONDS ?? 900);
+  if (!Number.isInteger(holdSeconds) || holdSeconds < 1) throw new Error('HOLD_SECONDS must be a whole number of seconds');
+
+  const stack = await startStack({
+    httpPort: port('PORT', 3000),
+    lambdaPort: port('LAMBDA_PORT', 3002),
+    dynamoDbPort: port('DYNAMODB_PORT', 8000),
+    inMemory,
+    adminApiKey: process.env.ADMIN_API_KEY,
+    holdSeconds,
+    pidFile: resolve(DATA_DIR, 'stack.pids'),
+  });
+
+  let stopping = false;
+  const stop = async (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${why}: stopping the stack...`);
+    await stack.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop('Ctrl-C', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGHUP', () => void stop('SIGHUP', 0));
+  void stack.exited.then((why) => stop(why, 1));
+
+  console.log(`
+Ticket booking API is running${inMemory ? ' (in memory: data is gone when it stops)' : ''}.
+
+  HTTP API        ${stack.url}            (try: curl ${stack.url}/health)
+  OpenAPI         ${stack.url}/openapi.json
+  Lambda invoke   ${stack.lambdaEndpoint}
+  DynamoDB Local  ${stack.dynamoDbEndpoint}   table ${stack.tableName}${inMemory ? '' : `, data in ${resolve(DATA_DIR, 'dynamodb')}`}
+  Admin API key   ${stack.adminApiKey}${stack.adminKeyGenerated ? '   (generated: set ADMIN_API_KEY to choose one)' : ''}
+  Hold            ${holdSeconds} s
+
+Ctrl-C stops everything.
+`);
+}
+
+main().catch((error: Error) => {
+  console.error(`npm start failed: ${error.message}`);
+  process.exit(1);
+});

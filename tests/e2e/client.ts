@@ -1,0 +1,76 @@
+/** A small HTTP client for the end-to-end tests: the stack started by tests/support/stack-setup.ts. */
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export const baseUrl = (): string => {
+  const url = process.env.E2E_URL;
+  if (!url) throw new Error('The stack is not running: run through jest (tests/support/stack-setup.ts)');
+  return url;
+};
+
+export const adminKey = (): string => process.env.E2E_ADMIN_KEY!;
+
+export interface CallOptions {
+  /** A JSON body (sent with Content-Type: application/json unless `headers` says otherwise). */
+  json?: unknown;
+  /** A raw body, sent as is. */
+  raw?: string;
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = {};
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  if (options.raw !== undefined) body = options.raw;
+  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+  Object.assign(headers, options.headers);
+  const response = await fetch(baseUrl() + path, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+let counter = 0;
+/** A unique email per call, so tests never collide. */
+export const uniqueEmail = (label = 'user'): string => `${label}.${Date.now()}.${process.pid}.${counter++}@example.org`;
+
+export async function createUser(name = 'Test User'): Promise<{ id: string; key: string; email: string }> {
+  const email = uniqueEmail();
+  const response = await api('POST', '/users', { json: { name, email } });
+  if (response.status !== 201) throw new Error(`createUser: ${response.status} ${JSON.stringify(response.body)}`);
+  return { id: response.body.id, key: response.body.api_key, email };
+}
+
+export const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString();
+
+export async function createEvent(fields: Record<string, unknown> = {}): Promise<any> {
+  const response = await api('POST', '/events', {
+    key: adminKey(),
+    json: { name: 'Test event', date_time: inDays(30), total_tickets: 100, ticket_price: 25, ...fields },
+  });
+  if (response.status !== 201) throw new Error(`createEvent: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** Asserts an RFC 9457 problem response with the given status (and problem slug, when given). */
+export function expectProblem(response: ApiResponse, status: number, code?: string): void {
+  expect({ status: response.status, contentType: response.headers.get('content-type') }).toEqual({
+    status,
+    contentType: expect.stringContaining('application/problem+json'),
+  });
+  expect(response.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
+  if (code) expect(response.body.type).toMatch(new RegExp(`/problems/${code}$`));
+}

@@ -1,0 +1,15 @@
+import { startDynamoDbLocal } from '../../localstack/dynamodb-local';
+import { freePort } from '../../localstack/processes';
+import { ensureTable, tableFromServerless } from '../../localstack/table';
+
+/** DynamoDB Local in memory on a free port, with the table from serverless.yml. */
+export default async function setup(): Promise<void> {
+  const [dynamo, table] = await Promise.all([
+    freePort().then((port) => startDynamoDbLocal({ port, dataDir: null })),
+    tableFromServerless(),
+  ]);
+  await ensureTable(dynamo.endpoint, table);
+  process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
+  process.env.TEST_TABLE_NAME = table.TableName;
+  (globalThis as { __dynamo?: typeof dynamo }).__dynamo = dynamo;
+}
