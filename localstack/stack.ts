@@ -113,6 +113,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
           SLS_TELEMETRY_DISABLED: '1',
           SLS_NOTIFICATIONS_MODE: 'off',
+          // Lambda runs Node 22; the SDK's notice about this machine's Node 20 is noise here.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           ...(options.buildFolder ? { ESBUILD_WORK_FOLDER: options.buildFolder } : {}),
         },
       },

@@ -20,9 +20,11 @@ export default async function setup(): Promise<void> {
     inMemory: true,
     adminApiKey,
     holdSeconds: 900,
-    buildFolder: '.esbuild-e2e',
+    // Its own build folder, so it can run beside `npm start` or another test run.
+    buildFolder: `.esbuild-e2e/${process.pid}`,
     log: (line) => appendFileSync(logFile, line),
   });
+  process.env.E2E_BUILD_FOLDER = resolve(__dirname, '../..', `.esbuild-e2e/${process.pid}`);
   process.env.E2E_URL = stack.url;
   process.env.E2E_ADMIN_KEY = adminApiKey;
   process.env.E2E_DYNAMODB_ENDPOINT = stack.dynamoDbEndpoint;
