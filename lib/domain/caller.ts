@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Who is calling, as the authorizer established it. `anonymous` sent no key;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Amount, centsToAmount, PriceInput } from './money';
 import { Timestamp } from './time';
 import { TicketsCommittedError, ValidationError } from './errors';

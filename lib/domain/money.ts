@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Money is integer cents everywhere inside the system, so that sums are exact:

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An RFC 3339 timestamp with any offset, normalised to UTC (`...Z`) on the way in. */
 export const Timestamp = z.iso

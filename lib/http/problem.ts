@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, type ErrorKind, ServiceUnavailableError } from '../domain/errors';
 
 export const PROBLEM_BASE = 'https://ticket-booking.example/problems/';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldProblem, ValidationError } from '../domain/errors';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 

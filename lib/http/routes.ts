@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateEventBody, EventView, UpdateEventBody } from '../domain/event';
 import { CreateUserBody, NewUserView, UserView } from '../domain/user';
 import { defineRoute } from './route';

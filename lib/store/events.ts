@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Event, UpdateEventInput } from '../domain/event';
 import type { Table } from './client';
 import { failedConditionItem } from './conditions';
