@@ -50,6 +50,11 @@ export interface Event {
   bookings_pending: number;
   bookings_confirmed: number;
   bookings_cancelled: number;
+  /**
+   * Bumped by every PATCH (bookings leave it alone). A booking transaction requires
+   * the version it read, so it never sells at a price or limit that just changed.
+   */
+  version: number;
 }
 
 export const EventView = z
@@ -109,6 +114,7 @@ export function newEvent(input: CreateEventInput, id: string, now: Date): Event 
     bookings_pending: 0,
     bookings_confirmed: 0,
     bookings_cancelled: 0,
+    version: 1,
   };
 }
 

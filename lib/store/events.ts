@@ -80,7 +80,8 @@ export function eventStore(table: Table): EventStore {
     async update(id, changes, expected, now) {
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = { ':now': now.toISOString() };
-      const sets = ['updated_at = :now'];
+      const sets = ['updated_at = :now', 'version = version + :one'];
+      values[':one'] = 1;
       const set = (field: string, value: unknown) => {
         names[`#${field}`] = field;
         values[`:${field}`] = value;

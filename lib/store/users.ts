@@ -3,6 +3,7 @@ import type { User } from '../domain/user';
 import type { Table } from './client';
 import { cancelledTransaction } from './conditions';
 import { keys, stripKeys } from './keys';
+import { RETRY, withRetry } from './retry';
 
 export type UserCreateOutcome = { kind: 'created' } | { kind: 'email-taken' };
 
@@ -18,37 +19,41 @@ export function userStore(table: Table): UserStore {
   const { client, name: TableName } = table;
   const notExists = 'attribute_not_exists(pk)';
 
+  async function createOnce(user: User, normalizedEmail: string, keyHash: string): Promise<UserCreateOutcome | typeof RETRY> {
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName, Item: { ...keys.user(user.id), type: 'user', ...user }, ConditionExpression: notExists } },
+            {
+              Put: {
+                TableName,
+                Item: { ...keys.email(normalizedEmail), type: 'email', user_id: user.id },
+                ConditionExpression: notExists,
+              },
+            },
+            {
+              Put: { TableName, Item: { ...keys.apiKey(keyHash), type: 'api-key', user_id: user.id }, ConditionExpression: notExists },
+            },
+          ],
+        }),
+      );
+      return { kind: 'created' };
+    } catch (error) {
+      const cancelled = cancelledTransaction(error);
+      if (cancelled?.reasons[1]?.code === 'ConditionalCheckFailed') return { kind: 'email-taken' };
+      if (cancelled?.reasons.some((r) => r.code === 'TransactionConflict')) return RETRY;
+      throw error;
+    }
+  }
+
   return {
-    async create(user, normalizedEmail, keyHash) {
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName, Item: { ...keys.user(user.id), type: 'user', ...user }, ConditionExpression: notExists } },
-              {
-                Put: {
-                  TableName,
-                  Item: { ...keys.email(normalizedEmail), type: 'email', user_id: user.id },
-                  ConditionExpression: notExists,
-                },
-              },
-              {
-                Put: {
-                  TableName,
-                  Item: { ...keys.apiKey(keyHash), type: 'api-key', user_id: user.id },
-                  ConditionExpression: notExists,
-                },
-              },
-            ],
-          }),
-        );
-        return { kind: 'created' };
-      } catch (error) {
-        const cancelled = cancelledTransaction(error);
-        if (cancelled?.reasons[1]?.code === 'ConditionalCheckFailed') return { kind: 'email-taken' };
-        throw error;
-      }
-    },
+    /**
+     * Concurrent registrations of one email: DynamoDB lets one transaction win and
+     * cancels the others with TransactionConflict; those retry, and then fail the
+     * email guard's condition like any later duplicate.
+     */
+    create: (user, normalizedEmail, keyHash) => withRetry(() => createOnce(user, normalizedEmail, keyHash)),
 
     async get(id) {
       const result = await client.send(new GetCommand({ TableName, Key: keys.user(id), ConsistentRead: true }));

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { EventHasBookingsError, NotFoundError, ServiceUnavailableError, TicketsCommittedError } from '../domain/errors';
+import { EventHasBookingsError, NotFoundError, TicketsCommittedError } from '../domain/errors';
 import { type CreateEventInput, type Event, committedTickets, newEvent, ticketDelta, type UpdateEventInput } from '../domain/event';
 import type { EventStore } from '../store/events';
 import type { Page, PageRequest } from '../store/pagination';
+import { RETRY, withRetry } from '../store/retry';
 
 /** Creates an event: validates its date against `now`, stores it with every ticket available. */
 export async function createEvent(store: EventStore, input: CreateEventInput, now: Date): Promise<Event> {
@@ -21,19 +22,17 @@ export function listEvents(store: EventStore, page: PageRequest): Promise<Page<E
   return store.list(page);
 }
 
-/** Attempts before giving up when other PATCHes keep moving total_tickets under us. */
-const MAX_TOTAL_RACES = 5;
-
 /**
  * Applies a partial update.
  * 1. Read the event; 404 if absent.
  * 2. If total_tickets changes, compute the delta for available_tickets (409 if the
  *    new total is below the tickets already sold or held).
- * 3. Write it in one conditional update that re-checks both facts; if another
- *    PATCH changed the total in between, start again from 1.
+ * 3. Write it in one conditional update that re-checks both facts. If another
+ *    PATCH changed the total in between, start again from 1 after a jittered
+ *    pause (bounded: a 503 with Retry-After if the race never ends).
  */
-export async function updateEvent(store: EventStore, id: string, changes: UpdateEventInput, now: Date): Promise<Event> {
-  for (let attempt = 1; ; attempt++) {
+export function updateEvent(store: EventStore, id: string, changes: UpdateEventInput, now: Date): Promise<Event> {
+  return withRetry(async () => {
     const current = await getEvent(store, id);
     const delta = changes.total_tickets === undefined ? 0 : ticketDelta(current, changes.total_tickets);
     const outcome = await store.update(id, changes, { total: current.total_tickets, delta }, now);
@@ -45,11 +44,9 @@ export async function updateEvent(store: EventStore, id: string, changes: Update
       case 'committed':
         throw new TicketsCommittedError(committedTickets(outcome.current), changes.total_tickets ?? 0);
       case 'total-changed':
-        if (attempt >= MAX_TOTAL_RACES) {
-          throw new ServiceUnavailableError('total_tickets of this event is being changed by other requests', 1);
-        }
+        return RETRY;
     }
-  }
+  });
 }
 
 /** Deletes an event that has no PENDING or CONFIRMED booking. */
