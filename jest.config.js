@@ -3,14 +3,12 @@
  *   unit         pure rules, no I/O
  *   integration  the stores against a real DynamoDB Local (started per run, in memory)
  *   e2e          HTTP against the whole stack, started as `npm start` starts it
- * TypeScript is transformed by swc (type-checking is `npm run typecheck`); middy is
- * ESM-only, so it is transformed too.
+ * TypeScript is transpiled by ts-jest without type-checking (tsconfig sets
+ * isolatedModules; `npm run typecheck` checks types); middy is ESM-only, so its
+ * JavaScript is transpiled to CommonJS too.
  */
 const transform = {
-  '^.+\\.(t|j)sx?$': [
-    '@swc/jest',
-    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-  ],
+  '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
 const common = {
   transform,
