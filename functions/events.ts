@@ -1,3 +1,4 @@
+import { toEventStats } from '../lib/domain/booking';
 import { toEventView } from '../lib/domain/event';
 import { httpRoute } from '../lib/http/handler';
 import { routes } from '../lib/http/routes';
@@ -26,3 +27,7 @@ export const remove = httpRoute(routes.deleteEvent, async ({ params }) => {
   await deleteEvent(stores.events, params.id);
   return {};
 });
+
+export const stats = httpRoute(routes.eventStats, async ({ params }) => ({
+  body: toEventStats(await getEvent(stores.events, params.id)),
+}));

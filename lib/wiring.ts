@@ -1,11 +1,24 @@
 import { config } from './config';
+import { systemClock } from './domain/time';
+import { bookingStore } from './store/bookings';
 import { documentClient, type Table } from './store/client';
 import { eventStore } from './store/events';
+import { idempotencyStore } from './store/idempotency';
 import { userStore } from './store/users';
+import type { BookingDeps } from './usecases/bookings';
 
 /** The stores of a running function: the configured table, the process-wide client. */
 export const table: Table = { client: documentClient(), name: config.TABLE_NAME };
 export const stores = {
   events: eventStore(table),
   users: userStore(table),
+  bookings: bookingStore(table),
+  idempotency: idempotencyStore(table),
+};
+
+export const bookingDeps: BookingDeps = {
+  events: stores.events,
+  bookings: stores.bookings,
+  holdSeconds: config.HOLD_SECONDS,
+  clock: systemClock,
 };

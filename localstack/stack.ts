@@ -25,8 +25,6 @@ export interface StackOptions {
   pidFile?: string;
   /** serverless-esbuild's build folder (another one lets two stacks run from one checkout). */
   buildFolder?: string;
-  /** Rebuild the handlers when sources change (for development; off in tests). */
-  watch?: boolean;
 }
 
 export interface RunningStack {
@@ -117,7 +115,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           SLS_NOTIFICATIONS_MODE: 'off',
           // Lambda runs Node 22; the SDK's notice about this machine's Node 20 is noise here.
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          ESBUILD_WATCH: options.watch === false ? 'off' : 'on',
           ...(options.buildFolder ? { ESBUILD_WORK_FOLDER: options.buildFolder } : {}),
         },
       },

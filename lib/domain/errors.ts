@@ -105,3 +105,66 @@ export class ServiceUnavailableError extends AppError {
     super(detail);
   }
 }
+
+export class InsufficientTicketsError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'insufficient-tickets';
+  readonly title = 'Not enough tickets left';
+
+  constructor(
+    readonly available: number,
+    readonly requested: number,
+  ) {
+    super(`${requested} ticket(s) requested, ${available} left`);
+  }
+}
+
+export class EventStartedError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'event-started';
+  readonly title = 'Event already started';
+
+  constructor(dateTime: string) {
+    super(`The event started at ${dateTime}; it can no longer be booked`);
+  }
+}
+
+export class PerUserLimitError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'per-user-limit';
+  readonly title = 'Per-user ticket limit reached';
+
+  constructor(limit: number, held: number, requested: number) {
+    super(`At most ${limit} ticket(s) per user for this event: you hold ${held}, and asked for ${requested} more`);
+  }
+}
+
+export class BookingStatusError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'invalid-booking-status';
+  readonly title = 'Booking is not in a state that allows this';
+
+  constructor(status: string, action: string) {
+    super(`A ${status} booking cannot be ${action}`);
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  readonly kind = 'invalid';
+  readonly code = 'idempotency-key-reused';
+  readonly title = 'Idempotency-Key reused with a different request';
+
+  constructor() {
+    super('This Idempotency-Key was already used with a different request body; use a new key for a new request');
+  }
+}
+
+export class IdempotencyInProgressError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'idempotency-in-progress';
+  readonly title = 'A request with this Idempotency-Key is still running';
+
+  constructor() {
+    super('The first request with this Idempotency-Key has not finished yet; retry shortly');
+  }
+}

@@ -12,6 +12,10 @@ import type { Reply, RouteRequest, RouteSpec } from './route';
 export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown> | undefined>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
+function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
 /** The caller the authorizer put in the request context; anonymous on a public route. */
 function callerOf(event: HttpEvent): Caller {
   const parsed = Caller.safeParse(event.requestContext.authorizer?.lambda);
@@ -39,17 +43,18 @@ const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult> => ({
 
 /** One structured line per request: route, status and duration (never headers or bodies). */
 const accessLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
-  let started = 0;
+  // Per request, not per module: invocations may overlap in one process (the local stack).
+  const started = new WeakMap<object, number>();
   const log = (request: { event: HttpEvent; response: HttpResult | null }) => {
     logger.info('request', {
       route: request.event.routeKey,
       status: request.response?.statusCode,
-      duration_ms: Date.now() - started,
+      duration_ms: Date.now() - (started.get(request.event) ?? Date.now()),
     });
   };
   return {
     before: (request) => {
-      started = Date.now();
+      started.set(request.event, Date.now());
       logger.appendKeys({ request_id: request.event.requestContext.requestId });
     },
     after: log,
@@ -97,12 +102,15 @@ export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteReq
         query,
         caller,
         requestId: event.requestContext.requestId,
+        headers: lowerCaseKeys(event.headers ?? {}),
+        path: event.rawPath,
       } as RouteRequest<R>);
 
+      const statusCode = reply.status ?? route.success.status;
       const headers: Record<string, string> = { ...reply.headers };
-      if (route.success.status === 204) return { statusCode: 204, headers };
+      if (statusCode === 204) return { statusCode, headers };
       return {
-        statusCode: route.success.status,
+        statusCode,
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(reply.body),
       };

@@ -1,7 +1,19 @@
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { Problem, PROBLEM_CONTENT_TYPE } from './problem';
 import type { RouteSpec } from './route';
 import { routes } from './routes';
+
+const IdempotencyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .meta({
+      description:
+        'A retry with the same key and body within 24 hours returns the first response and does nothing more; the same key with another body is a 422; while the first request runs, a 409.',
+    }),
+});
 
 const REASONS: Record<number, string> = {
   400: 'Malformed JSON',
@@ -10,6 +22,7 @@ const REASONS: Record<number, string> = {
   404: 'No such resource',
   409: 'The current state does not allow it',
   413: 'Request body too large',
+  503: 'Busy: retry after the Retry-After seconds',
   415: 'The body is not application/json',
   422: 'The request fails validation',
   500: 'Unexpected server fault',
@@ -21,6 +34,7 @@ function problemStatuses(route: RouteSpec): number[] {
   if (route.access !== 'public') statuses.add(401);
   if (route.access === 'admin' || route.access === 'user') statuses.add(403);
   if (route.body) [400, 413, 415, 422].forEach((s) => statuses.add(s));
+  if (route.idempotent) statuses.add(409).add(422);
   if (route.query || (route.params && !route.resource)) statuses.add(422);
   if (route.params && route.resource) statuses.add(404);
   statuses.add(500);
@@ -44,8 +58,14 @@ function operation(route: RouteSpec): ZodOpenApiOperationObject {
     summary: route.summary,
     tags: [route.tag],
     ...(route.access === 'public' ? { security: [] } : {}),
-    ...(route.params || route.query
-      ? { requestParams: { ...(route.params ? { path: route.params } : {}), ...(route.query ? { query: route.query } : {}) } }
+    ...(route.params || route.query || route.idempotent
+      ? {
+          requestParams: {
+            ...(route.params ? { path: route.params } : {}),
+            ...(route.query ? { query: route.query } : {}),
+            ...(route.idempotent ? { header: IdempotencyHeader } : {}),
+          },
+        }
       : {}),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
     responses: responses as Responses,

@@ -1,4 +1,3 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { AppError, type ErrorKind, ServiceUnavailableError } from '../domain/errors';
 
@@ -41,7 +40,13 @@ export function problemStatus(kind: ErrorKind): number {
  * Any error into an RFC 9457 response. Our own errors say what went wrong; anything
  * else is a 500 whose body says nothing about internals (the log has the details).
  */
-export function toProblemResponse(error: unknown, requestId: string | undefined): APIGatewayProxyStructuredResultV2 {
+export interface ProblemResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function toProblemResponse(error: unknown, requestId: string | undefined): ProblemResponse {
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' };
   let problem: Problem;
   if (error instanceof AppError) {

@@ -20,6 +20,8 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType; location?: boolean };
+  /** Accepts an Idempotency-Key header (API.md). */
+  idempotent?: boolean;
   /** Statuses beyond those implied by access, body, params and query. */
   problems: readonly number[];
 }
@@ -42,9 +44,15 @@ export interface RouteRequest<R extends RouteSpec> {
   query: Parsed<R['query']>;
   caller: CallerFor<R['access']>;
   requestId: string;
+  /** Request headers, names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** The request path as sent, e.g. `/bookings/abc/payment`. */
+  path: string;
 }
 
 export interface Reply {
+  /** The route's success status unless given (an idempotent replay carries its own). */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BookingStatus, BookingView, CreateBookingBody, EventStats } from '../domain/booking';
 import { CreateEventBody, EventView, UpdateEventBody } from '../domain/event';
 import { CreateUserBody, NewUserView, UserView } from '../domain/user';
 import { defineRoute } from './route';
@@ -121,5 +122,67 @@ export const routes = {
     params: IdParams,
     success: { status: 204, description: 'Deleted' },
     problems: [404, 409],
+  }),
+  eventStats: defineRoute({
+    operationId: 'getEventStats',
+    method: 'get',
+    path: '/events/{id}/stats',
+    summary: 'Tickets sold, held and available, revenue and bookings per status; one read whatever the number of bookings',
+    tag: 'Events',
+    access: 'admin',
+    resource: 'event',
+    params: IdParams,
+    success: { status: 200, description: 'The statistics', schema: EventStats },
+    problems: [404],
+  }),
+  createBooking: defineRoute({
+    operationId: 'createBooking',
+    method: 'post',
+    path: '/bookings',
+    summary: 'Book tickets: they are held (PENDING) until paid or expired',
+    tag: 'Bookings',
+    access: 'user',
+    body: CreateBookingBody,
+    idempotent: true,
+    success: { status: 201, description: 'The booking, PENDING', schema: BookingView, location: true },
+    problems: [404, 409, 503],
+  }),
+  listBookings: defineRoute({
+    operationId: 'listBookings',
+    method: 'get',
+    path: '/bookings',
+    summary: "The caller's bookings, newest first (the admin sees all, and may filter by event and status)",
+    tag: 'Bookings',
+    access: 'user-or-admin',
+    query: PageQuery.extend({
+      event_id: z.string().min(1).max(128).optional().meta({ description: 'Only bookings of this event' }),
+      status: BookingStatus.optional().meta({ description: 'Only bookings in this status' }),
+    }),
+    success: { status: 200, description: 'A page of bookings', schema: pageOf(BookingView, 'BookingPage') },
+    problems: [],
+  }),
+  getBooking: defineRoute({
+    operationId: 'getBooking',
+    method: 'get',
+    path: '/bookings/{id}',
+    summary: 'One booking (its owner or the admin; 404 for anyone else)',
+    tag: 'Bookings',
+    access: 'user-or-admin',
+    resource: 'booking',
+    params: IdParams,
+    success: { status: 200, description: 'The booking', schema: BookingView },
+    problems: [404],
+  }),
+  cancelBooking: defineRoute({
+    operationId: 'cancelBooking',
+    method: 'post',
+    path: '/bookings/{id}/cancel',
+    summary: 'Cancel a PENDING or CONFIRMED booking; its tickets go back on sale',
+    tag: 'Bookings',
+    access: 'user-or-admin',
+    resource: 'booking',
+    params: IdParams,
+    success: { status: 200, description: 'The booking, CANCELLED', schema: BookingView },
+    problems: [404, 409, 503],
   }),
 };

@@ -74,3 +74,55 @@ export function expectProblem(response: ApiResponse, status: number, code?: stri
   expect(response.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
   if (code) expect(response.body.type).toMatch(new RegExp(`/problems/${code}$`));
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST /bookings as the given key, with an optional Idempotency-Key. */
+export const postBooking = (key: string, body: unknown, idempotencyKey?: string): Promise<ApiResponse> =>
+  api('POST', '/bookings', { key, json: body, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey } });
+
+/** A PENDING booking of `quantity` tickets, or a thrown error. */
+export async function createBooking(key: string, eventId: string, quantity = 1): Promise<any> {
+  const response = await postBooking(key, { event_id: eventId, quantity });
+  if (response.status !== 201) throw new Error(`createBooking: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** POST /bookings/{id}/cancel, or a thrown error unless it answers 200. */
+export async function cancelBooking(key: string, bookingId: string): Promise<any> {
+  const response = await api('POST', `/bookings/${bookingId}/cancel`, { key });
+  if (response.status !== 200) throw new Error(`cancelBooking: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** Every page of a paginated GET (`path` may carry a query), following next_cursor until it is null. */
+export async function walkPages(path: string, key: string | undefined, limit: number): Promise<{ pages: ApiResponse[]; items: any[] }> {
+  const pages: ApiResponse[] = [];
+  const items: any[] = [];
+  const separator = path.includes('?') ? '&' : '?';
+  let cursor: string | null = null;
+  for (let guard = 0; guard < 2000; guard++) {
+    const query: string = `${separator}limit=${limit}` + (cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`);
+    const page = await api('GET', path + query, key === undefined ? {} : { key });
+    if (page.status !== 200) throw new Error(`GET ${path}${query}: ${page.status} ${JSON.stringify(page.body)}`);
+    pages.push(page);
+    items.push(...page.body.items);
+    cursor = page.body.next_cursor;
+    if (cursor === null) return { pages, items };
+  }
+  throw new Error(`GET ${path} kept returning a next_cursor`);
+}
+
+/** GET /events/{id}/stats as the admin, or a thrown error. */
+export async function eventStats(eventId: string): Promise<any> {
+  const response = await api('GET', `/events/${eventId}/stats`, { key: adminKey() });
+  if (response.status !== 200) throw new Error(`eventStats: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** The event's available_tickets, read through the public GET /events/{id}. */
+export async function availableTickets(eventId: string): Promise<number> {
+  const response = await api('GET', `/events/${eventId}`);
+  if (response.status !== 200) throw new Error(`availableTickets: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.available_tickets;
+}

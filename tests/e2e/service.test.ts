@@ -12,7 +12,18 @@ describe('service routes', () => {
     expect(response.status).toBe(200);
     expect(response.body.openapi).toBe('3.1.0');
     expect(Object.keys(response.body.paths).sort()).toEqual(
-      ['/events', '/events/{id}', '/health', '/openapi.json', '/users', '/users/me'].sort(),
+      [
+        '/bookings',
+        '/bookings/{id}',
+        '/bookings/{id}/cancel',
+        '/events',
+        '/events/{id}',
+        '/events/{id}/stats',
+        '/health',
+        '/openapi.json',
+        '/users',
+        '/users/me',
+      ].sort(),
     );
   });
 });

@@ -22,7 +22,6 @@ export default async function setup(): Promise<void> {
     holdSeconds: 900,
     // Its own build folder, so it can run beside `npm start` or another test run.
     buildFolder: `.esbuild-e2e/${process.pid}`,
-    watch: false,
     log: (line) => appendFileSync(logFile, line),
   });
   process.env.E2E_BUILD_FOLDER = resolve(__dirname, '../..', `.esbuild-e2e/${process.pid}`);

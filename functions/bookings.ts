@@ -1,0 +1,34 @@
+import { toBookingView } from '../lib/domain/booking';
+import { httpRoute } from '../lib/http/handler';
+import { idempotencyKeyOf, idempotently, requestFingerprint } from '../lib/http/idempotency';
+import { routes } from '../lib/http/routes';
+import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
+import { bookingDeps, stores } from '../lib/wiring';
+
+export const create = httpRoute(routes.createBooking, async ({ body, caller, headers, path, requestId }) => {
+  const key = idempotencyKeyOf(headers);
+  const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: 'POST /bookings', key };
+  return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
+    const respond = (booking: Parameters<typeof toBookingView>[0]) => ({
+      status: 201,
+      headers: { location: `/bookings/${booking.id}` },
+      body: toBookingView(booking),
+    });
+    const booking = await createBooking(bookingDeps, { user_id: caller.user_id, ...body }, complete && ((b) => complete(respond(b))));
+    return respond(booking);
+  });
+});
+
+export const list = httpRoute(routes.listBookings, async ({ caller, query }) => {
+  const { event_id, status, ...page } = query;
+  const result = await listBookings(stores.bookings, caller, { event_id, status }, page);
+  return { body: { items: result.items.map(toBookingView), next_cursor: result.next_cursor } };
+});
+
+export const get = httpRoute(routes.getBooking, async ({ caller, params }) => ({
+  body: toBookingView(await getBooking(stores.bookings, params.id, caller)),
+}));
+
+export const cancel = httpRoute(routes.cancelBooking, async ({ caller, params }) => ({
+  body: toBookingView(await cancelBooking(bookingDeps, params.id, caller)),
+}));

@@ -1,0 +1,207 @@
+import * as z from 'zod';
+import type { Event } from './event';
+import { BookingStatusError, EventStartedError, InsufficientTicketsError, PerUserLimitError, ValidationError } from './errors';
+import { Amount, centsToAmount } from './money';
+
+export const BookingStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']);
+export type BookingStatus = z.infer<typeof BookingStatus>;
+export const CancelReason = z.enum(['USER_CANCELLED', 'PAYMENT_TIMEOUT']);
+export type CancelReason = z.infer<typeof CancelReason>;
+
+export const CreateBookingBody = z
+  .strictObject({
+    event_id: z.string().min(1).max(128),
+    // The event's own max_per_booking (at most 100) is checked against the event.
+    quantity: z.number().int().min(1).max(100),
+  })
+  .meta({ id: 'CreateBooking' });
+export type CreateBookingInput = z.infer<typeof CreateBookingBody>;
+
+export interface Booking {
+  id: string;
+  event_id: string;
+  user_id: string;
+  quantity: number;
+  unit_price_cents: number;
+  amount_cents: number;
+  status: BookingStatus;
+  created_at: string;
+  expires_at: string;
+  confirmed_at: string | null;
+  cancelled_at: string | null;
+  cancel_reason: CancelReason | null;
+}
+
+export const BookingView = z
+  .object({
+    id: z.string(),
+    event_id: z.string(),
+    user_id: z.string(),
+    quantity: z.number().int(),
+    unit_price: Amount,
+    amount: Amount,
+    status: BookingStatus,
+    created_at: z.string().meta({ format: 'date-time' }),
+    expires_at: z.string().meta({ format: 'date-time' }),
+    confirmed_at: z.string().meta({ format: 'date-time' }).nullable(),
+    cancelled_at: z.string().meta({ format: 'date-time' }).nullable(),
+    cancel_reason: CancelReason.nullable(),
+  })
+  .meta({ id: 'Booking' });
+export type BookingView = z.infer<typeof BookingView>;
+
+export function toBookingView(booking: Booking): BookingView {
+  return {
+    id: booking.id,
+    event_id: booking.event_id,
+    user_id: booking.user_id,
+    quantity: booking.quantity,
+    unit_price: centsToAmount(booking.unit_price_cents),
+    amount: centsToAmount(booking.amount_cents),
+    status: booking.status,
+    created_at: booking.created_at,
+    expires_at: booking.expires_at,
+    confirmed_at: booking.confirmed_at,
+    cancelled_at: booking.cancelled_at,
+    cancel_reason: booking.cancel_reason,
+  };
+}
+
+/**
+ * A new PENDING booking that holds `quantity` tickets until `expires_at`, or the
+ * reason it cannot be made, judged on the event as last read. The store's
+ * transaction re-checks every one of these facts atomically; this only refuses
+ * early what is already certain to fail, and prices the booking.
+ */
+export function planBooking(
+  event: Event,
+  request: { id: string; user_id: string; quantity: number; userTickets: number },
+  now: Date,
+  holdSeconds: number,
+): Booking {
+  const { quantity } = request;
+  if (quantity > event.max_per_booking) {
+    throw ValidationError.field('quantity', `must be at most ${event.max_per_booking} for this event`);
+  }
+  if (Date.parse(event.date_time) <= now.getTime()) throw new EventStartedError(event.date_time);
+  if (event.max_per_user !== null && request.userTickets + quantity > event.max_per_user) {
+    throw new PerUserLimitError(event.max_per_user, request.userTickets, quantity);
+  }
+  if (quantity > event.available_tickets) throw new InsufficientTicketsError(event.available_tickets, quantity);
+  return {
+    id: request.id,
+    event_id: event.id,
+    user_id: request.user_id,
+    quantity,
+    unit_price_cents: event.ticket_price_cents,
+    amount_cents: quantity * event.ticket_price_cents,
+    status: 'PENDING',
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + holdSeconds * 1000).toISOString(),
+    confirmed_at: null,
+    cancelled_at: null,
+    cancel_reason: null,
+  };
+}
+
+/** The booking after a cancellation; a CANCELLED booking cannot be cancelled again. */
+export function cancelBooking(booking: Booking, reason: CancelReason, now: Date): Booking {
+  if (booking.status === 'CANCELLED') throw new BookingStatusError(booking.status, 'cancelled');
+  return { ...booking, status: 'CANCELLED', cancelled_at: now.toISOString(), cancel_reason: reason };
+}
+
+/**
+ * How a change of a booking moves the counters on its event. Every transaction
+ * that changes a booking applies exactly one of these to the event item in the
+ * same write, so the statistics are always a sum of the bookings.
+ */
+export interface CounterDelta {
+  available_tickets: number;
+  tickets_held: number;
+  tickets_sold: number;
+  revenue_cents: number;
+  bookings_pending: number;
+  bookings_confirmed: number;
+  bookings_cancelled: number;
+}
+
+const ZERO: CounterDelta = {
+  available_tickets: 0,
+  tickets_held: 0,
+  tickets_sold: 0,
+  revenue_cents: 0,
+  bookings_pending: 0,
+  bookings_confirmed: 0,
+  bookings_cancelled: 0,
+};
+
+/** A new PENDING booking: its tickets move from available to held. */
+export function holdDelta(booking: Pick<Booking, 'quantity'>): CounterDelta {
+  return { ...ZERO, available_tickets: -booking.quantity, tickets_held: booking.quantity, bookings_pending: 1 };
+}
+
+/** A cancellation gives the tickets back; a CONFIRMED booking counts as refunded. */
+export function releaseDelta(booking: Pick<Booking, 'quantity' | 'status' | 'amount_cents'>): CounterDelta {
+  const q = booking.quantity;
+  if (booking.status === 'PENDING') {
+    return { ...ZERO, available_tickets: q, tickets_held: -q, bookings_pending: -1, bookings_cancelled: 1 };
+  }
+  if (booking.status === 'CONFIRMED') {
+    return {
+      ...ZERO,
+      available_tickets: q,
+      tickets_sold: -q,
+      revenue_cents: -booking.amount_cents,
+      bookings_confirmed: -1,
+      bookings_cancelled: 1,
+    };
+  }
+  throw new BookingStatusError(booking.status, 'cancelled');
+}
+
+/** A payment: the tickets move from held to sold, the amount into revenue. */
+export function confirmDelta(booking: Pick<Booking, 'quantity' | 'amount_cents'>): CounterDelta {
+  return {
+    ...ZERO,
+    tickets_held: -booking.quantity,
+    tickets_sold: booking.quantity,
+    revenue_cents: booking.amount_cents,
+    bookings_pending: -1,
+    bookings_confirmed: 1,
+  };
+}
+
+export function applyDelta<T extends CounterDelta>(counters: T, delta: CounterDelta): T {
+  const next = { ...counters };
+  for (const key of Object.keys(delta) as (keyof CounterDelta)[]) next[key] = (counters[key] + delta[key]) as T[keyof CounterDelta];
+  return next;
+}
+
+/** Statistics are the event's counters, read in one GetItem whatever the number of bookings. */
+export const EventStats = z
+  .object({
+    event_id: z.string(),
+    total_tickets: z.number().int(),
+    tickets_sold: z.number().int(),
+    tickets_held: z.number().int(),
+    tickets_available: z.number().int(),
+    revenue: Amount,
+    bookings_confirmed: z.number().int(),
+    bookings_pending: z.number().int(),
+    bookings_cancelled: z.number().int(),
+  })
+  .meta({ id: 'EventStats' });
+
+export function toEventStats(event: Event): z.infer<typeof EventStats> {
+  return {
+    event_id: event.id,
+    total_tickets: event.total_tickets,
+    tickets_sold: event.tickets_sold,
+    tickets_held: event.tickets_held,
+    tickets_available: event.available_tickets,
+    revenue: centsToAmount(event.revenue_cents),
+    bookings_confirmed: event.bookings_confirmed,
+    bookings_pending: event.bookings_pending,
+    bookings_cancelled: event.bookings_cancelled,
+  };
+}

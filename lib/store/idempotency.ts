@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Table } from './client';
+import { failedConditionItem } from './conditions';
+import { keys } from './keys';
+
+/** What an Idempotency-Key replays: the first response, opaque to the store. */
+export interface StoredResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface IdempotencyScope {
+  user_id: string;
+  /** The operation the key belongs to, e.g. `POST /bookings`. */
+  operation: string;
+  key: string;
+}
+
+/** This request owns the key until it completes or releases it. */
+export interface IdempotencyClaim {
+  scope: IdempotencyScope;
+  token: string;
+}
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; claim: IdempotencyClaim }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'in-progress' }
+  | { kind: 'mismatch' };
+
+type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
+
+/** The write that completes a claim, to be put inside the transaction that does the work. */
+export interface IdempotencyCompletion {
+  completeUpdate(tableName: string): TransactUpdate;
+}
+
+export interface IdempotencyStore {
+  claim(scope: IdempotencyScope, fingerprint: string, now: Date): Promise<ClaimOutcome>;
+  completion(claim: IdempotencyClaim, response: StoredResponse, now: Date): IdempotencyCompletion;
+  complete(claim: IdempotencyClaim, response: StoredResponse, now: Date): Promise<void>;
+  release(claim: IdempotencyClaim): Promise<void>;
+}
+
+/** Keys are remembered for 24 hours (API.md); DynamoDB's TTL deletes them later. */
+export const RETENTION_SECONDS = 24 * 60 * 60;
+/** A claim older than this belongs to a request that died; another may take it over. */
+export const LEASE_MS = 30_000;
+
+/**
+ * Idempotency records, one per (user, operation, key). The protocol, after the
+ * Powertools idempotency utility, with one change: completion can be part of the
+ * transaction that does the work, so the work and the record of it are atomic.
+ *
+ *   request 1                          record                       request 2 (same key)
+ *   claim: Put IF absent or expired ─▶ IN_PROGRESS, token 1, lease
+ *                                      IN_PROGRESS ◀─────────────── claim fails: 409 in progress
+ *   work + complete(token 1) ────────▶ COMPLETED, response
+ *                                      COMPLETED ◀───────────────── claim fails: replay response
+ *
+ * A request that dies leaves IN_PROGRESS; after the lease, a retry with the same
+ * body takes the record over with a new token. If the first then wakes up, its
+ * transaction fails on the token condition and writes nothing: one booking, ever.
+ * A different body with the same key is a mismatch (422), whatever the state.
+ */
+export function idempotencyStore(table: Table): IdempotencyStore {
+  const { client, name: TableName } = table;
+
+  const completeUpdate = (claim: IdempotencyClaim, response: StoredResponse, now: Date) => (tableName: string): TransactUpdate => ({
+    TableName: tableName,
+    Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
+    UpdateExpression: 'SET #status = :completed, #response = :response, completed_at = :now',
+    ConditionExpression: '#token = :token',
+    ExpressionAttributeNames: { '#status': 'status', '#response': 'response', '#token': 'token' },
+    ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': response, ':now': now.toISOString(), ':token': claim.token },
+  });
+
+  return {
+    async claim(scope, fingerprint, now) {
+      const token = randomUUID();
+      try {
+        await client.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...keys.idempotency(scope.user_id, scope.operation, scope.key),
+              type: 'idempotency',
+              status: 'IN_PROGRESS',
+              token,
+              fingerprint,
+              locked_until: now.getTime() + LEASE_MS,
+              ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+            },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND locked_until < :nowMs AND fingerprint = :fingerprint)',
+            ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':nowSeconds': Math.floor(now.getTime() / 1000),
+              ':nowMs': now.getTime(),
+              ':inProgress': 'IN_PROGRESS',
+              ':fingerprint': fingerprint,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { kind: 'claimed', claim: { scope, token } };
+      } catch (error) {
+        const existing = failedConditionItem(error);
+        if (!existing) throw error;
+        if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
+        if (existing.status === 'COMPLETED') return { kind: 'replay', response: existing.response as StoredResponse };
+        return { kind: 'in-progress' };
+      }
+    },
+
+    completion(claim, response, now) {
+      return { completeUpdate: completeUpdate(claim, response, now) };
+    },
+
+    async complete(claim, response, now) {
+      try {
+        await client.send(new UpdateCommand(completeUpdate(claim, response, now)(TableName)));
+      } catch (error) {
+        // Taken over after our lease ran out: the new owner's response stands.
+        if (failedConditionItem(error) === undefined) throw error;
+      }
+    },
+
+    async release(claim) {
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName,
+            Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': claim.token },
+          }),
+        );
+      } catch (error) {
+        if (failedConditionItem(error) === undefined) throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { type Booking, cancelBooking as cancelled, planBooking, releaseDelta } from '../domain/booking';
+import type { Caller } from '../domain/caller';
+import {
+  EventStartedError,
+  IdempotencyInProgressError,
+  InsufficientTicketsError,
+  NotFoundError,
+  PerUserLimitError,
+} from '../domain/errors';
+import type { Clock } from '../domain/time';
+import type { BookingFilter, BookingStore } from '../store/bookings';
+import type { EventStore } from '../store/events';
+import type { IdempotencyCompletion } from '../store/idempotency';
+import type { Page, PageRequest } from '../store/pagination';
+import { RETRY, withRetry } from '../store/retry';
+
+export interface BookingDeps {
+  events: EventStore;
+  bookings: BookingStore;
+  holdSeconds: number;
+  clock: Clock;
+}
+
+/**
+ * Books `quantity` tickets of an event for a user, holding them until the booking
+ * expires.
+ * 1. Read the event (404) and, if it caps tickets per user, the user's tally.
+ * 2. Plan the booking: 422 over max_per_booking; 409 started, per-user-limit or
+ *    insufficient-tickets when that is already certain; price it.
+ * 3. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
+ *    it atomically. A failed condition becomes its problem; a PATCH that landed in
+ *    between means plan again; a transaction conflict is retried with backoff.
+ * `complete` adds the Idempotency-Key record's completion to the transaction.
+ */
+export function createBooking(
+  deps: BookingDeps,
+  request: { user_id: string; event_id: string; quantity: number },
+  complete?: (booking: Booking) => IdempotencyCompletion,
+): Promise<Booking> {
+  return withRetry(async () => {
+    const now = deps.clock();
+    const event = await deps.events.get(request.event_id);
+    if (!event) throw new NotFoundError('event', request.event_id);
+    const userTickets = event.max_per_user === null ? 0 : await deps.bookings.userTickets(event.id, request.user_id);
+    const booking = planBooking(event, { id: randomUUID(), user_id: request.user_id, quantity: request.quantity, userTickets }, now, deps.holdSeconds);
+
+    const outcome = await deps.bookings.create(
+      booking,
+      { eventVersion: event.version, maxPerUser: event.max_per_user },
+      complete?.(booking),
+    );
+    if (outcome === RETRY) return RETRY;
+    switch (outcome.kind) {
+      case 'created':
+        return booking;
+      case 'event-missing':
+        throw new NotFoundError('event', request.event_id);
+      case 'event-changed':
+        return RETRY;
+      case 'event-started':
+        throw new EventStartedError(outcome.event.date_time);
+      case 'insufficient':
+        throw new InsufficientTicketsError(outcome.event.available_tickets, request.quantity);
+      case 'per-user-limit':
+        throw new PerUserLimitError(event.max_per_user ?? 0, outcome.held, request.quantity);
+      case 'idempotency-lost':
+        throw new IdempotencyInProgressError();
+    }
+  });
+}
+
+/** A booking as its owner or the admin sees it; 404 for anyone else, as if it did not exist. */
+export async function getBooking(bookings: BookingStore, id: string, caller: Caller): Promise<Booking> {
+  const booking = await bookings.get(id);
+  const visible = booking && (caller.role === 'admin' || (caller.role === 'user' && booking.user_id === caller.user_id));
+  if (!visible) throw new NotFoundError('booking', id);
+  return booking;
+}
+
+/**
+ * Cancels a PENDING or CONFIRMED booking and puts its tickets back on sale.
+ * 1. Read it (404 unless the owner or the admin asks).
+ * 2. 409 if it is already CANCELLED.
+ * 3. One transaction: the booking to CANCELLED *if its status is still the one we
+ *    read*, the event's counters and the user's tally moved back. If the status
+ *    changed meanwhile (a payment, another cancel), read again and decide again:
+ *    of two concurrent cancels one releases the tickets, the other gets 409.
+ */
+export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Promise<Booking> {
+  return withRetry(async () => {
+    const booking = await getBooking(deps.bookings, id, caller);
+    const next = cancelled(booking, 'USER_CANCELLED', deps.clock());
+    const outcome = await deps.bookings.transition(booking, next, releaseDelta(booking), -booking.quantity);
+    if (outcome === RETRY || outcome.kind === 'status-changed') return RETRY;
+    return outcome.booking;
+  });
+}
+
+/** A user sees their own bookings (optionally filtered); the admin sees all, filtered by event and status. */
+export function listBookings(
+  bookings: BookingStore,
+  caller: Caller,
+  filter: Omit<BookingFilter, 'user_id'>,
+  page: PageRequest,
+): Promise<Page<Booking>> {
+  const scope: BookingFilter = caller.role === 'user' ? { ...filter, user_id: caller.user_id } : filter;
+  return bookings.list(scope, page);
+}

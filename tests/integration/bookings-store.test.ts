@@ -1,0 +1,348 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type Booking, BookingStatus } from '../../lib/domain/booking';
+import { AppError, BookingStatusError, InsufficientTicketsError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
+import { CreateEventBody, type Event } from '../../lib/domain/event';
+import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
+import { bookingStore } from '../../lib/store/bookings';
+import type { Table } from '../../lib/store/client';
+import { eventStore } from '../../lib/store/events';
+import { idempotencyStore } from '../../lib/store/idempotency';
+import { bookingsByEventStatus } from '../../lib/store/keys';
+import { type BookingDeps, cancelBooking, createBooking, listBookings } from '../../lib/usecases/bookings';
+import { createEvent, getEvent, updateEvent } from '../../lib/usecases/events';
+import { testTable } from '../support/table';
+
+const table = testTable();
+afterAll(() => table.close());
+
+function depsFor(t: Table): BookingDeps {
+  return { events: eventStore(t), bookings: bookingStore(t), holdSeconds: 900, clock: () => new Date() };
+}
+const deps = depsFor(table);
+const admin = { role: 'admin' } as const;
+
+async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
+  const input = CreateEventBody.parse({
+    name: 'Flash sale',
+    date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    total_tickets: 300,
+    ticket_price: '12.50',
+    ...fields,
+  });
+  return createEvent(deps.events, input, new Date());
+}
+
+/** Every booking item of an event, read from its status partitions (the recount). */
+async function bookingsOf(eventId: string): Promise<Booking[]> {
+  const found: Booking[] = [];
+  for (const status of BookingStatus.options) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await table.client.send(
+        new QueryCommand({
+          TableName: table.name,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': bookingsByEventStatus(eventId, status) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...((page.Items ?? []) as Booking[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return found;
+}
+
+/** The event's counters must equal a recount of its booking items, and add up to the total. */
+async function expectCountersMatchRecount(eventId: string): Promise<Event> {
+  const event = await getEvent(deps.events, eventId);
+  const bookings = await bookingsOf(eventId);
+  const sum = (status: string) => bookings.filter((b) => b.status === status).reduce((n, b) => n + b.quantity, 0);
+  const count = (status: string) => bookings.filter((b) => b.status === status).length;
+  expect({
+    tickets_held: event.tickets_held,
+    tickets_sold: event.tickets_sold,
+    bookings_pending: event.bookings_pending,
+    bookings_confirmed: event.bookings_confirmed,
+    bookings_cancelled: event.bookings_cancelled,
+    revenue_cents: event.revenue_cents,
+  }).toEqual({
+    tickets_held: sum('PENDING'),
+    tickets_sold: sum('CONFIRMED'),
+    bookings_pending: count('PENDING'),
+    bookings_confirmed: count('CONFIRMED'),
+    bookings_cancelled: count('CANCELLED'),
+    revenue_cents: bookings.filter((b) => b.status === 'CONFIRMED').reduce((n, b) => n + b.amount_cents, 0),
+  });
+  expect(event.tickets_sold + event.tickets_held + event.available_tickets).toBe(event.total_tickets);
+  return event;
+}
+
+type Attempt = { ok: true; booking: Booking } | { ok: false; error: unknown; quantity: number };
+
+async function attempt(userId: string, eventId: string, quantity: number, d = deps): Promise<Attempt> {
+  try {
+    return { ok: true, booking: await createBooking(d, { user_id: userId, event_id: eventId, quantity }) };
+  } catch (error) {
+    return { ok: false, error, quantity };
+  }
+}
+
+describe('a flash sale: 1,000 concurrent attempts from 50 users for 300 tickets', () => {
+  let event: Event;
+  let results: Attempt[];
+
+  beforeAll(async () => {
+    event = await newEvent({ total_tickets: 300 });
+    results = await Promise.all(Array.from({ length: 1000 }, (_, i) => attempt(`flash-user-${i % 50}`, event.id, 1)));
+  }, 120_000);
+
+  it('holds exactly 300 tickets', () => {
+    const held = results.filter((r) => r.ok).length;
+    expect(held).toBe(300);
+  });
+
+  it('refuses every other attempt with insufficient-tickets, none with a server error', () => {
+    const refusals = results.filter((r): r is Extract<Attempt, { ok: false }> => !r.ok);
+    expect(refusals).toHaveLength(700);
+    expect(refusals.filter((r) => !(r.error instanceof InsufficientTicketsError)).map((r) => String(r.error))).toEqual([]);
+  });
+
+  it('refuses nobody while tickets remained', () => {
+    const seen = results.flatMap((r) => (!r.ok && r.error instanceof InsufficientTicketsError ? [r.error.available] : []));
+    expect(seen.every((available) => available === 0)).toBe(true);
+  });
+
+  it('leaves no booking without its tickets, and counters equal to a recount', async () => {
+    const after = await expectCountersMatchRecount(event.id);
+    expect(after).toMatchObject({ available_tickets: 0, tickets_held: 300, bookings_pending: 300 });
+    expect((await bookingsOf(event.id)).length).toBe(300);
+  });
+});
+
+describe('mixed quantities under contention', () => {
+  it('never sells more than the total, and refuses only what could not fit at that moment', async () => {
+    const event = await newEvent({ total_tickets: 100, max_per_booking: 4 });
+
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => attempt(`mixed-${i % 20}`, event.id, 1 + (i % 4))));
+
+    const refusals = results.filter((r): r is Extract<Attempt, { ok: false }> => !r.ok);
+    for (const r of refusals) {
+      expect(r.error).toBeInstanceOf(InsufficientTicketsError);
+      expect((r.error as InsufficientTicketsError).available).toBeLessThan(r.quantity);
+    }
+    const after = await expectCountersMatchRecount(event.id);
+    expect(after.tickets_held).toBe(results.reduce((n, r) => n + (r.ok ? r.booking.quantity : 0), 0));
+    expect(after.available_tickets).toBeLessThan(4);
+  }, 60_000);
+});
+
+describe('max_per_user', () => {
+  it('lets 20 concurrent requests from one user take no more than the cap', async () => {
+    const event = await newEvent({ total_tickets: 100, max_per_user: 5 });
+
+    const results = await Promise.all(Array.from({ length: 20 }, () => attempt('capped-user', event.id, 1)));
+
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.error instanceof PerUserLimitError)).toBe(true);
+    await expectCountersMatchRecount(event.id);
+  });
+
+  it('gives the allowance back when a booking is cancelled', async () => {
+    const event = await newEvent({ total_tickets: 100, max_per_user: 2 });
+    const first = await createBooking(deps, { user_id: 'returning-user', event_id: event.id, quantity: 2 });
+    await expect(createBooking(deps, { user_id: 'returning-user', event_id: event.id, quantity: 1 })).rejects.toBeInstanceOf(PerUserLimitError);
+
+    await cancelBooking(deps, first.id, admin);
+
+    await expect(createBooking(deps, { user_id: 'returning-user', event_id: event.id, quantity: 2 })).resolves.toMatchObject({ quantity: 2 });
+  });
+});
+
+describe('cancelling', () => {
+  it('releases the tickets of a booking exactly once, however many cancels race', async () => {
+    const event = await newEvent({ total_tickets: 50 });
+    const bookings = await Promise.all(Array.from({ length: 25 }, (_, i) => createBooking(deps, { user_id: `c-${i}`, event_id: event.id, quantity: 2 })));
+
+    const outcomes = await Promise.allSettled(bookings.flatMap((b) => [1, 2, 3].map(() => cancelBooking(deps, b.id, admin))));
+
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(25);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected).toHaveLength(50);
+    expect(rejected.every((o) => o.reason instanceof BookingStatusError)).toBe(true);
+    const after = await expectCountersMatchRecount(event.id);
+    expect(after).toMatchObject({ available_tickets: 50, tickets_held: 0, bookings_cancelled: 25, bookings_pending: 0 });
+  });
+
+  it('puts cancelled tickets back on sale while a sale is running', async () => {
+    const event = await newEvent({ total_tickets: 40 });
+    const early = await Promise.all(Array.from({ length: 20 }, (_, i) => createBooking(deps, { user_id: `early-${i}`, event_id: event.id, quantity: 1 })));
+
+    await Promise.all([
+      ...early.slice(0, 10).map((b) => cancelBooking(deps, b.id, admin)),
+      ...Array.from({ length: 60 }, (_, i) => attempt(`late-${i}`, event.id, 1)),
+    ]);
+
+    const after = await expectCountersMatchRecount(event.id);
+    expect(after.tickets_held).toBeLessThanOrEqual(40);
+    expect(after.available_tickets).toBe(0);
+  });
+});
+
+describe('changing total_tickets during a sale', () => {
+  it('keeps every ticket accounted for and never sells beyond the total', async () => {
+    const event = await newEvent({ total_tickets: 200 });
+    const totals = [250, 180, 300, 220, 260, 240];
+
+    const [bookingResults, patchResults] = await Promise.all([
+      Promise.all(Array.from({ length: 400 }, (_, i) => attempt(`patch-race-${i % 40}`, event.id, 1))),
+      Promise.allSettled(totals.map((total) => updateEvent(deps.events, event.id, { total_tickets: total }, new Date()))),
+    ]);
+
+    for (const p of patchResults) if (p.status === 'rejected') expect(p.reason).toBeInstanceOf(AppError);
+    for (const r of bookingResults) if (!r.ok) expect(r.error).toBeInstanceOf(InsufficientTicketsError);
+    const after = await expectCountersMatchRecount(event.id);
+    expect(after.tickets_held).toBe(bookingResults.filter((r) => r.ok).length);
+    expect(after.tickets_held).toBeLessThanOrEqual(after.total_tickets);
+    expect(after.available_tickets).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+});
+
+describe('transaction conflicts', () => {
+  /** A table whose client cancels the first `count` transactions as DynamoDB does under contention. */
+  function conflictingTable(count: number): Table & { injected: () => number } {
+    let injected = 0;
+    const base = new DynamoDBClient({
+      endpoint: process.env.TEST_DYNAMODB_ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    base.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && injected < count) {
+          injected++;
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None, None]',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }],
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectTransactionConflict' },
+    );
+    const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+    return { client, name: table.name, injected: () => injected };
+  }
+
+  it('are retried until the booking goes through', async () => {
+    const event = await newEvent({ total_tickets: 10 });
+    const flaky = conflictingTable(3);
+
+    const booking = await createBooking(depsFor(flaky), { user_id: 'conflicted', event_id: event.id, quantity: 2 });
+
+    expect(flaky.injected()).toBe(3);
+    expect(booking.status).toBe('PENDING');
+    expect((await getEvent(deps.events, event.id)).available_tickets).toBe(8);
+    flaky.client.destroy();
+  });
+
+  it('that never end become a 503 (ServiceUnavailableError), and nothing is held', async () => {
+    const event = await newEvent({ total_tickets: 10 });
+    const hopeless = conflictingTable(1000);
+
+    await expect(createBooking(depsFor(hopeless), { user_id: 'unlucky', event_id: event.id, quantity: 2 })).rejects.toBeInstanceOf(
+      ServiceUnavailableError,
+    );
+
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ available_tickets: 10, tickets_held: 0 });
+    hopeless.client.destroy();
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const idempotency = idempotencyStore(table);
+
+  function book(userId: string, key: string, body: { event_id: string; quantity: number }) {
+    const scope = { user_id: userId, operation: 'POST /bookings', key };
+    return idempotently(idempotency, scope, requestFingerprint('/bookings', body), 'req', async (complete) => {
+      const respond = (b: Booking) => ({ status: 201, body: { id: b.id } });
+      const booking = await createBooking(deps, { user_id: userId, ...body }, complete && ((b) => complete(respond(b))));
+      return respond(booking);
+    });
+  }
+
+  it('turns a retry storm with one key into one booking', async () => {
+    const event = await newEvent({ total_tickets: 100 });
+    const body = { event_id: event.id, quantity: 1 };
+
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => book('storm-user', 'storm-key', body)));
+
+    const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [(r.value.body as { id: string }).id] : [])));
+    expect(ids.size).toBe(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as AppError).code).toBe('idempotency-in-progress');
+    const replay = await book('storm-user', 'storm-key', body);
+    expect((replay.body as { id: string }).id).toBe([...ids][0]);
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ tickets_held: 1, bookings_pending: 1 });
+  });
+
+  it('refuses the same key with another body', async () => {
+    const event = await newEvent({ total_tickets: 100 });
+    await book('key-reuser', 'reused', { event_id: event.id, quantity: 1 });
+
+    await expect(book('key-reuser', 'reused', { event_id: event.id, quantity: 2 })).rejects.toMatchObject({ code: 'idempotency-key-reused' });
+  });
+
+  it('replays a refusal as the same refusal', async () => {
+    const event = await newEvent({ total_tickets: 1 });
+    await createBooking(deps, { user_id: 'someone-else', event_id: event.id, quantity: 1 });
+    const body = { event_id: event.id, quantity: 1 };
+    await expect(book('late-buyer', 'late-key', body)).rejects.toBeInstanceOf(InsufficientTicketsError);
+
+    const replay = await book('late-buyer', 'late-key', body);
+
+    expect(replay.status).toBe(409);
+    expect(replay.body).toMatchObject({ status: 409, type: expect.stringMatching(/insufficient-tickets$/) });
+  });
+});
+
+describe('listing bookings', () => {
+  it('shows a user their own bookings, newest first, across pages', async () => {
+    const event = await newEvent({ total_tickets: 100 });
+    for (let i = 0; i < 5; i++) await createBooking(deps, { user_id: 'lister', event_id: event.id, quantity: 1 });
+    await createBooking(deps, { user_id: 'not-the-lister', event_id: event.id, quantity: 1 });
+
+    const seen: Booking[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listBookings(deps.bookings, { role: 'user', user_id: 'lister' }, {}, { limit: 2, cursor });
+      seen.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+
+    expect(seen).toHaveLength(5);
+    expect(seen.every((b) => b.user_id === 'lister')).toBe(true);
+    const created = seen.map((b) => b.created_at);
+    expect(created).toEqual([...created].sort().reverse());
+  });
+
+  it("merges an event's status partitions for the admin, and filters by status", async () => {
+    const event = await newEvent({ total_tickets: 100 });
+    const made = [];
+    for (let i = 0; i < 6; i++) made.push(await createBooking(deps, { user_id: `admin-view-${i}`, event_id: event.id, quantity: 1 }));
+    await cancelBooking(deps, made[1]!.id, admin);
+    await cancelBooking(deps, made[4]!.id, admin);
+
+    const all = await listBookings(deps.bookings, admin, { event_id: event.id }, { limit: 100 });
+    const cancelled = await listBookings(deps.bookings, admin, { event_id: event.id, status: 'CANCELLED' }, { limit: 100 });
+    const firstPage = await listBookings(deps.bookings, admin, { event_id: event.id }, { limit: 4 });
+    const secondPage = await listBookings(deps.bookings, admin, { event_id: event.id }, { limit: 4, cursor: firstPage.next_cursor! });
+
+    expect(all.items.map((b) => b.id)).toEqual([...made].reverse().map((b) => b.id));
+    expect(cancelled.items.map((b) => b.id).sort()).toEqual([made[1]!.id, made[4]!.id].sort());
+    expect([...firstPage.items, ...secondPage.items].map((b) => b.id)).toEqual(all.items.map((b) => b.id));
+    expect(secondPage.next_cursor).toBeNull();
+  });
+});
