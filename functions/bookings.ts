@@ -1,15 +1,16 @@
-import { toBookingView } from '../lib/domain/booking';
+import { type Booking, toBookingView } from '../lib/domain/booking';
 import { httpRoute } from '../lib/http/handler';
 import { idempotencyKeyOf, idempotently, requestFingerprint } from '../lib/http/idempotency';
 import { routes } from '../lib/http/routes';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
-import { bookingDeps, stores } from '../lib/wiring';
+import { payBooking } from '../lib/usecases/holds';
+import { bookingDeps, gateway, stores } from '../lib/wiring';
 
 export const create = httpRoute(routes.createBooking, async ({ body, caller, headers, path, requestId }) => {
   const key = idempotencyKeyOf(headers);
   const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: 'POST /bookings', key };
   return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
-    const respond = (booking: Parameters<typeof toBookingView>[0]) => ({
+    const respond = (booking: Booking) => ({
       status: 201,
       headers: { location: `/bookings/${booking.id}` },
       body: toBookingView(booking),
@@ -32,3 +33,13 @@ export const get = httpRoute(routes.getBooking, async ({ caller, params }) => ({
 export const cancel = httpRoute(routes.cancelBooking, async ({ caller, params }) => ({
   body: toBookingView(await cancelBooking(bookingDeps, params.id, caller)),
 }));
+
+export const pay = httpRoute(routes.payBooking, async ({ body, caller, params, headers, path, requestId }) => {
+  const key = idempotencyKeyOf(headers);
+  const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: `POST /bookings/${params.id}/payment`, key };
+  return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
+    const respond = (booking: Booking) => ({ status: 200, body: toBookingView(booking) });
+    const booking = await payBooking({ ...bookingDeps, gateway }, params.id, caller, body.payment_token, complete && ((b) => complete(respond(b))));
+    return respond(booking);
+  });
+});

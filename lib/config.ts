@@ -9,6 +9,10 @@ const Settings = z.object({
   TABLE_NAME: z.string().min(3).max(255),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters (npm start generates one when unset)'),
   HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** The booking-hold state machine (serverless.yml); the local stack sets its local ARN. */
+  HOLD_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  /** Simulated payment gateway latency. */
+  PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 export type Config = z.infer<typeof Settings>;
 

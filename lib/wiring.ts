@@ -1,5 +1,8 @@
+import { sfnClient, stepFunctionsHoldTimer } from './adapters/hold-timer';
+import { simulatedGateway } from './adapters/simulated-gateway';
 import { config } from './config';
 import { systemClock } from './domain/time';
+import { logger } from './http/logger';
 import { bookingStore } from './store/bookings';
 import { documentClient, type Table } from './store/client';
 import { eventStore } from './store/events';
@@ -19,6 +22,12 @@ export const stores = {
 export const bookingDeps: BookingDeps = {
   events: stores.events,
   bookings: stores.bookings,
+  holds: stepFunctionsHoldTimer(sfnClient(), config.HOLD_STATE_MACHINE_ARN),
   holdSeconds: config.HOLD_SECONDS,
   clock: systemClock,
 };
+
+export const gateway = simulatedGateway({
+  latencyMs: config.PAYMENT_LATENCY_MS,
+  log: (message, data) => logger.info(message, { ...data }),
+});

@@ -4,7 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { assertPortFree, PidFile, stopProcess, waitFor } from './processes';
-import { ensureTable, tableFromServerless } from './table';
+import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
+import { LOCAL_REGION, startLocalStepFunctions } from './stepfunctions';
+import { ensureTable } from './table';
 
 const ROOT = resolve(__dirname, '..');
 const SERVERLESS = resolve(ROOT, 'node_modules/serverless/bin/serverless.js');
@@ -14,6 +16,8 @@ export interface StackOptions {
   httpPort: number;
   lambdaPort: number;
   dynamoDbPort: number;
+  stepFunctionsPort: number;
+  paymentLatencyMs?: number | undefined;
   /** Keep DynamoDB data under .data/ (survives restarts), or in memory. */
   inMemory: boolean;
   adminApiKey?: string | undefined;
@@ -31,6 +35,8 @@ export interface RunningStack {
   url: string;
   lambdaEndpoint: string;
   dynamoDbEndpoint: string;
+  stepFunctionsEndpoint: string;
+  holdStateMachineArn: string;
   tableName: string;
   adminApiKey: string;
   adminKeyGenerated: boolean;
@@ -65,8 +71,12 @@ function pipeOutput(child: ChildProcess, log: ((line: string) => void) | undefin
  * The whole stack on one machine, no Docker:
  * 1. DynamoDB Local (AWS's jar, -sharedDb) on its port, data in .data/dynamodb;
  * 2. the table, created from serverless.yml when missing;
- * 3. `serverless offline` (HTTP API + Lambda invoke), handlers pointed at
- *    DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB: the code is the AWS code.
+ * 3. the local Step Functions endpoint, running the state machines of
+ *    serverless.yml, its Tasks invoking the Lambdas through serverless-offline;
+ * 4. `serverless offline` (HTTP API, Lambda invoke, and the `schedule` events: the
+ *    expiry sweeper every minute), handlers pointed at DynamoDB Local and Step
+ *    Functions through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SFN: the code
+ *    is the AWS code.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
@@ -76,17 +86,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await assertPortFree(options.dynamoDbPort, 'DynamoDB Local', 'DYNAMODB_PORT');
   await assertPortFree(options.httpPort, 'HTTP API', 'PORT');
   await assertPortFree(options.lambdaPort, 'Lambda invoke', 'LAMBDA_PORT');
+  await assertPortFree(options.stepFunctionsPort, 'Step Functions', 'SFN_PORT');
 
-  const [dynamo, table] = await Promise.all([
+  const [dynamo, service] = await Promise.all([
     startDynamoDbLocal({
       port: options.dynamoDbPort,
       dataDir: options.inMemory ? null : resolve(DATA_DIR, 'dynamodb'),
       log: options.log,
     }),
-    tableFromServerless(options.stage),
+    readService(options.stage),
   ]);
+  const table = tableOf(service);
   const children: ChildProcess[] = [dynamo.process];
+  const stoppers: (() => unknown)[] = [];
   const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop();
     await Promise.all(children.map((child) => stopProcess(child)));
     pidFile?.remove();
   };
@@ -94,6 +108,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     pidFile?.write({ dynamodb: dynamo.process.pid });
     await ensureTable(dynamo.endpoint, table);
+
+    const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
+    const stepFunctions = await startLocalStepFunctions({
+      port: options.stepFunctionsPort,
+      machines: stateMachinesOf(service),
+      functionNames: functionNamesOf(service),
+      lambdaEndpoint,
+      log: options.log ?? ((line) => process.stdout.write(line)),
+    });
+    stoppers.push(() => stepFunctions.stop());
+    const [holdMachine] = stateMachinesOf(service);
+    if (!holdMachine) throw new Error('serverless.yml defines no state machine');
+    const holdStateMachineArn = stepFunctions.stateMachineArn(holdMachine.name);
 
     const admin = adminKey(options);
     const offline = spawn(
@@ -108,7 +135,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ADMIN_API_KEY: admin.key,
           HOLD_SECONDS: String(options.holdSeconds),
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+          HOLD_STATE_MACHINE_ARN: holdStateMachineArn,
+          ...(options.paymentLatencyMs !== undefined ? { PAYMENT_LATENCY_MS: String(options.paymentLatencyMs) } : {}),
+          AWS_REGION: LOCAL_REGION,
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
           SLS_TELEMETRY_DISABLED: '1',
@@ -126,15 +156,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const url = `http://localhost:${options.httpPort}`;
     await waitFor('serverless offline', async () => (await fetch(`${url}/health`)).ok, 120_000, offline);
 
+
     const exited = new Promise<string>((resolveExit) => {
       dynamo.process.once('exit', (code) => resolveExit(`DynamoDB Local exited (code ${code})`));
-      offline.once('exit', (code) => resolveExit(`serverless offline exited (code ${code})`));
+      offline.once('exit', (code: number | null) => resolveExit(`serverless offline exited (code ${code})`));
     });
 
     return {
       url,
-      lambdaEndpoint: `http://localhost:${options.lambdaPort}`,
+      lambdaEndpoint,
       dynamoDbEndpoint: dynamo.endpoint,
+      stepFunctionsEndpoint: stepFunctions.endpoint,
+      holdStateMachineArn,
       tableName: table.TableName!,
       adminApiKey: admin.key,
       adminKeyGenerated: admin.generated,

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole stack on this machine. Settings (environment):
- * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), ADMIN_API_KEY (generated
- * when unset), HOLD_SECONDS (900). `npm start -- --in-memory` keeps no data.
+ * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), SFN_PORT (8083),
+ * ADMIN_API_KEY (generated when unset), HOLD_SECONDS (900), PAYMENT_LATENCY_MS (0). `npm start -- --in-memory` keeps no data.
  */
 import { resolve } from 'node:path';
 import { DATA_DIR, startStack } from './stack';
@@ -13,6 +13,12 @@ function port(name: string, fallback: number): number {
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
     throw new Error(`${name} must be a port number, not ${JSON.stringify(value)}`);
   }
+  return parsed;
+}
+
+function positive(name: string): number {
+  const parsed = Number(process.env[name]);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(process.env[name])}`);
   return parsed;
 }
 
@@ -28,6 +34,8 @@ async function main(): Promise<void> {
     httpPort: port('PORT', 3000),
     lambdaPort: port('LAMBDA_PORT', 3002),
     dynamoDbPort: port('DYNAMODB_PORT', 8000),
+    stepFunctionsPort: port('SFN_PORT', 8083),
+    paymentLatencyMs: process.env.PAYMENT_LATENCY_MS ? positive('PAYMENT_LATENCY_MS') : undefined,
     inMemory,
     adminApiKey: process.env.ADMIN_API_KEY,
     holdSeconds,
@@ -53,6 +61,7 @@ Ticket booking API is running${inMemory ? ' (in memory: data is gone when it sto
   HTTP API        ${stack.url}            (try: curl ${stack.url}/health)
   OpenAPI         ${stack.url}/openapi.json
   Lambda invoke   ${stack.lambdaEndpoint}
+  Step Functions  ${stack.stepFunctionsEndpoint}   ${stack.holdStateMachineArn}
   DynamoDB Local  ${stack.dynamoDbEndpoint}   table ${stack.tableName}${inMemory ? '' : `, data in ${resolve(DATA_DIR, 'dynamodb')}`}
   Admin API key   ${stack.adminApiKey}${stack.adminKeyGenerated ? '   (generated: set ADMIN_API_KEY to choose one)' : ''}
   Hold            ${holdSeconds} s

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Event } from './event';
-import { BookingStatusError, EventStartedError, InsufficientTicketsError, PerUserLimitError, ValidationError } from './errors';
+import { BookingStatusError, EventStartedError, HoldExpiredError, InsufficientTicketsError, PerUserLimitError, ValidationError } from './errors';
 import { Amount, centsToAmount } from './money';
 
 export const BookingStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']);
@@ -30,6 +30,8 @@ export interface Booking {
   confirmed_at: string | null;
   cancelled_at: string | null;
   cancel_reason: CancelReason | null;
+  /** The gateway's id of the charge that confirmed it. */
+  payment_id?: string | null;
 }
 
 export const BookingView = z
@@ -46,6 +48,7 @@ export const BookingView = z
     confirmed_at: z.string().meta({ format: 'date-time' }).nullable(),
     cancelled_at: z.string().meta({ format: 'date-time' }).nullable(),
     cancel_reason: CancelReason.nullable(),
+    payment_id: z.string().nullable().meta({ description: 'The payment that confirmed the booking, once CONFIRMED' }),
   })
   .meta({ id: 'Booking' });
 export type BookingView = z.infer<typeof BookingView>;
@@ -64,6 +67,7 @@ export function toBookingView(booking: Booking): BookingView {
     confirmed_at: booking.confirmed_at,
     cancelled_at: booking.cancelled_at,
     cancel_reason: booking.cancel_reason,
+    payment_id: booking.payment_id ?? null,
   };
 }
 
@@ -108,6 +112,33 @@ export function planBooking(
 export function cancelBooking(booking: Booking, reason: CancelReason, now: Date): Booking {
   if (booking.status === 'CANCELLED') throw new BookingStatusError(booking.status, 'cancelled');
   return { ...booking, status: 'CANCELLED', cancelled_at: now.toISOString(), cancel_reason: reason };
+}
+
+/** Whether the hold has run out: from `expires_at` on, a booking can no longer be paid. */
+export function holdExpired(booking: Pick<Booking, 'expires_at'>, now: Date): boolean {
+  return now.getTime() >= Date.parse(booking.expires_at);
+}
+
+/** A booking may be paid while PENDING and before its hold expires (409 otherwise). */
+export function assertPayable(booking: Booking, now: Date): void {
+  if (booking.status !== 'PENDING') throw new BookingStatusError(booking.status, 'paid');
+  if (holdExpired(booking, now)) throw new HoldExpiredError(booking.expires_at);
+}
+
+/** The booking after a successful payment. */
+export function confirmBooking(booking: Booking, paymentId: string, now: Date): Booking {
+  assertPayable(booking, now);
+  return { ...booking, status: 'CONFIRMED', confirmed_at: now.toISOString(), payment_id: paymentId };
+}
+
+/**
+ * The booking after its hold ran out unpaid, or null when there is nothing to do:
+ * it was paid or cancelled meanwhile, or (a clock running early) it has not expired.
+ * Expiring twice, or late, is therefore harmless.
+ */
+export function expireBooking(booking: Booking, now: Date): Booking | null {
+  if (booking.status !== 'PENDING' || !holdExpired(booking, now)) return null;
+  return cancelBooking(booking, 'PAYMENT_TIMEOUT', now);
 }
 
 /**

@@ -31,8 +31,9 @@ export abstract class AppError extends Error {
   constructor(
     readonly detail: string,
     readonly fieldProblems?: FieldProblem[],
+    options?: { cause?: unknown },
   ) {
-    super(detail);
+    super(detail, options);
     this.name = new.target.name;
   }
 }
@@ -101,8 +102,9 @@ export class ServiceUnavailableError extends AppError {
   constructor(
     detail: string,
     readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
   ) {
-    super(detail);
+    super(detail, undefined, options);
   }
 }
 
@@ -166,5 +168,35 @@ export class IdempotencyInProgressError extends AppError {
 
   constructor() {
     super('The first request with this Idempotency-Key has not finished yet; retry shortly');
+  }
+}
+
+export class HoldExpiredError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'hold-expired';
+  readonly title = 'The hold has expired';
+
+  constructor(expiresAt: string) {
+    super(`The booking's hold expired at ${expiresAt}; it can no longer be paid`);
+  }
+}
+
+export class PaymentDeclinedError extends AppError {
+  readonly kind = 'payment-declined';
+  readonly code = 'payment-declined';
+  readonly title = 'Payment declined';
+
+  constructor() {
+    super('The payment was declined; the booking is still PENDING and may be paid with another token before it expires');
+  }
+}
+
+export class PaymentGatewayError extends AppError {
+  readonly kind = 'upstream';
+  readonly code = 'payment-gateway-error';
+  readonly title = 'Payment gateway failure';
+
+  constructor() {
+    super('The payment gateway failed; nothing was charged and the booking is unchanged. Retry shortly');
   }
 }

@@ -18,6 +18,7 @@ const IdempotencyHeader = z.object({
 const REASONS: Record<number, string> = {
   400: 'Malformed JSON',
   401: 'Missing or invalid API key',
+  402: 'Payment declined; the booking stays PENDING',
   403: 'Authenticated but not allowed',
   404: 'No such resource',
   409: 'The current state does not allow it',
@@ -26,6 +27,7 @@ const REASONS: Record<number, string> = {
   415: 'The body is not application/json',
   422: 'The request fails validation',
   500: 'Unexpected server fault',
+  502: 'Payment gateway fault; nothing charged, the booking is unchanged',
 };
 
 /** The error statuses a route can answer with: implied by its spec, plus its own. */

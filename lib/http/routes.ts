@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { BookingStatus, BookingView, CreateBookingBody, EventStats } from '../domain/booking';
 import { CreateEventBody, EventView, UpdateEventBody } from '../domain/event';
+import { PayBookingBody } from '../domain/payment';
 import { CreateUserBody, NewUserView, UserView } from '../domain/user';
 import { defineRoute } from './route';
 
@@ -184,5 +185,19 @@ export const routes = {
     params: IdParams,
     success: { status: 200, description: 'The booking, CANCELLED', schema: BookingView },
     problems: [404, 409, 503],
+  }),
+  payBooking: defineRoute({
+    operationId: 'payBooking',
+    method: 'post',
+    path: '/bookings/{id}/payment',
+    summary: 'Pay a PENDING booking before its hold expires (simulated gateway): it becomes CONFIRMED',
+    tag: 'Bookings',
+    access: 'user',
+    resource: 'booking',
+    params: IdParams,
+    body: PayBookingBody,
+    idempotent: true,
+    success: { status: 200, description: 'The booking, CONFIRMED', schema: BookingView },
+    problems: [402, 404, 409, 502, 503],
   }),
 };

@@ -23,6 +23,13 @@ export type CreateBookingOutcome =
 
 export type TransitionOutcome = { kind: 'done'; booking: Booking } | { kind: 'status-changed'; current: Booking | undefined };
 
+export interface Transition {
+  delta: CounterDelta;
+  tallyDelta: number;
+  hold?: { must: 'be-running' | 'have-expired'; now: Date };
+  idempotency?: IdempotencyCompletion | undefined;
+}
+
 export interface BookingFilter {
   user_id?: string | undefined;
   event_id?: string | undefined;
@@ -42,15 +49,17 @@ export interface BookingStore {
   /**
    * Moves a booking from its current status to `next`, applying `delta` to its
    * event's counters and `tallyDelta` to the user's tally, all in one transaction
-   * conditioned on the status being unchanged.
+   * conditioned on the status being unchanged, and, with `hold`, on the hold being
+   * still running (a payment) or over (an expiry) at `now`.
    */
-  transition(
-    from: Booking,
-    next: Booking,
-    delta: CounterDelta,
-    tallyDelta: number,
-    idempotency?: IdempotencyCompletion,
-  ): Promise<TransitionOutcome | typeof RETRY>;
+  transition(from: Booking, next: Booking, change: Transition): Promise<TransitionOutcome | typeof RETRY>;
+  /**
+   * Takes back a PENDING booking that must not stand (its hold timer could not be
+   * started): deletes it and returns its tickets, as if it had never been made.
+   */
+  withdraw(booking: Booking): Promise<boolean>;
+  /** PENDING bookings whose hold ran out by `now` (at most `limit`), oldest first. */
+  expiredPending(now: Date, limit: number): Promise<Booking[]>;
   list(filter: BookingFilter, page: PageRequest): Promise<Page<Booking>>;
 }
 
@@ -215,9 +224,15 @@ export function bookingStore(table: Table): BookingStore {
       }
     },
 
-    async transition(from, next, delta, tallyDelta, idempotency) {
+    async transition(from, next, { delta, tallyDelta, hold, idempotency }) {
       const counters = counterUpdate(delta);
       const moved = bookingIndexKeys(next);
+      let condition = '#status = :from';
+      const holdValues: Record<string, string> = {};
+      if (hold) {
+        condition += hold.must === 'be-running' ? ' AND expires_at > :now' : ' AND expires_at <= :now';
+        holdValues[':now'] = hold.now.toISOString();
+      }
       try {
         await client.send(
           new TransactWriteCommand({
@@ -227,8 +242,8 @@ export function bookingStore(table: Table): BookingStore {
                   TableName,
                   Key: keys.booking(from.id),
                   UpdateExpression:
-                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk',
-                  ConditionExpression: '#status = :from',
+                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, payment_id = :payment_id, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk',
+                  ConditionExpression: condition,
                   ExpressionAttributeNames: { '#status': 'status' },
                   ExpressionAttributeValues: {
                     ':next': next.status,
@@ -236,8 +251,10 @@ export function bookingStore(table: Table): BookingStore {
                     ':confirmed_at': next.confirmed_at,
                     ':cancelled_at': next.cancelled_at,
                     ':cancel_reason': next.cancel_reason,
+                    ':payment_id': next.payment_id ?? null,
                     ':gsi2pk': moved.gsi2pk,
                     ':gsi3pk': moved.gsi3pk,
+                    ...holdValues,
                   },
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
@@ -282,6 +299,80 @@ export function bookingStore(table: Table): BookingStore {
         if (cancelled.reasons.some((r) => isConflict(r.code))) return RETRY;
         throw error;
       }
+    },
+
+    async withdraw(booking) {
+      const back = counterUpdate({
+        available_tickets: booking.quantity,
+        tickets_held: -booking.quantity,
+        tickets_sold: 0,
+        revenue_cents: 0,
+        bookings_pending: -1,
+        bookings_confirmed: 0,
+        bookings_cancelled: 0,
+      });
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName,
+                  Key: keys.booking(booking.id),
+                  ConditionExpression: '#status = :pending',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':pending': 'PENDING' },
+                },
+              },
+              {
+                Update: {
+                  TableName,
+                  Key: keys.event(booking.event_id),
+                  UpdateExpression: `SET ${back.sets.join(', ')}`,
+                  ExpressionAttributeValues: back.values,
+                },
+              },
+              {
+                Update: {
+                  TableName,
+                  Key: keys.tally(booking.event_id, booking.user_id),
+                  UpdateExpression: 'SET tickets = tickets - :q',
+                  ExpressionAttributeValues: { ':q': booking.quantity },
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        // No longer PENDING (expired or cancelled meanwhile): its tickets went back already.
+        if (cancelledTransaction(error)?.reasons[0]?.code === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
+    /**
+     * The PENDING partition of gsi3 holds only live holds (a booking leaves it when
+     * paid, cancelled or expired), so this reads little more than what it returns.
+     */
+    async expiredPending(now, limit) {
+      const found: Booking[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :pk',
+            FilterExpression: 'expires_at <= :now',
+            ExpressionAttributeValues: { ':pk': bookingsByStatus('PENDING'), ':now': now.toISOString() },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        found.push(...(result.Items ?? []).map((item) => stripKeys<Booking>(item)));
+        startKey = result.LastEvaluatedKey;
+      } while (startKey && found.length < limit);
+      return found.slice(0, limit);
     },
 
     /**

@@ -7,7 +7,9 @@ import {
   InsufficientTicketsError,
   NotFoundError,
   PerUserLimitError,
+  ServiceUnavailableError,
 } from '../domain/errors';
+import type { HoldTimer } from '../adapters/hold-timer';
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
 import type { EventStore } from '../store/events';
@@ -18,6 +20,7 @@ import { RETRY, withRetry } from '../store/retry';
 export interface BookingDeps {
   events: EventStore;
   bookings: BookingStore;
+  holds: HoldTimer;
   holdSeconds: number;
   clock: Clock;
 }
@@ -31,9 +34,30 @@ export interface BookingDeps {
  * 3. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
  *    it atomically. A failed condition becomes its problem; a PATCH that landed in
  *    between means plan again; a transaction conflict is retried with backoff.
+ * 4. Start the hold timer (a Step Functions execution that expires the booking).
+ *    If it cannot be started, take the booking back (its tickets return at once)
+ *    and answer 503: no hold is left without something that will end it. Should
+ *    even that fail, the sweeper ends the hold at expires_at.
  * `complete` adds the Idempotency-Key record's completion to the transaction.
  */
-export function createBooking(
+export async function createBooking(
+  deps: BookingDeps,
+  request: { user_id: string; event_id: string; quantity: number },
+  complete?: (booking: Booking) => IdempotencyCompletion,
+): Promise<Booking> {
+  const booking = await holdTickets(deps, request, complete);
+  try {
+    await deps.holds.start(booking);
+  } catch (error) {
+    await deps.bookings.withdraw(booking);
+    throw new ServiceUnavailableError('The hold on the tickets could not be started, so nothing was held; retry shortly', 2, {
+      cause: error,
+    });
+  }
+  return booking;
+}
+
+function holdTickets(
   deps: BookingDeps,
   request: { user_id: string; event_id: string; quantity: number },
   complete?: (booking: Booking) => IdempotencyCompletion,
@@ -91,7 +115,7 @@ export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Pr
   return withRetry(async () => {
     const booking = await getBooking(deps.bookings, id, caller);
     const next = cancelled(booking, 'USER_CANCELLED', deps.clock());
-    const outcome = await deps.bookings.transition(booking, next, releaseDelta(booking), -booking.quantity);
+    const outcome = await deps.bookings.transition(booking, next, { delta: releaseDelta(booking), tallyDelta: -booking.quantity });
     if (outcome === RETRY || outcome.kind === 'status-changed') return RETRY;
     return outcome.booking;
   });

@@ -72,6 +72,7 @@ describe('POST /bookings', () => {
       confirmed_at: null,
       cancelled_at: null,
       cancel_reason: null,
+      payment_id: null,
     });
     expect(response.headers.get('location')).toBe(`/bookings/${response.body.id}`);
   });

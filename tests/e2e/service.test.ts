@@ -16,6 +16,7 @@ describe('service routes', () => {
         '/bookings',
         '/bookings/{id}',
         '/bookings/{id}/cancel',
+        '/bookings/{id}/payment',
         '/events',
         '/events/{id}',
         '/events/{id}/stats',

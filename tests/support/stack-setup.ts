@@ -1,33 +1,14 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { freePort } from '../../localstack/processes';
-import { type RunningStack, startStack } from '../../localstack/stack';
+import { startTestStack, type TestStack } from './test-stack';
 
-/**
- * The whole stack, as `npm start` runs it, but in memory, on free ports, with a
- * known admin key; its output goes to .data/e2e-stack.log.
- */
+/** The stack every e2e test file talks to (files that need other settings start their own). */
 export default async function setup(): Promise<void> {
-  const logFile = resolve(__dirname, '../../.data/e2e-stack.log');
-  mkdirSync(resolve(logFile, '..'), { recursive: true });
-  writeFileSync(logFile, '');
-  const [httpPort, lambdaPort, dynamoDbPort] = [await freePort(), await freePort(), await freePort()];
-  const adminApiKey = `adm_e2e_${Date.now()}_0123456789`;
-  const stack = await startStack({
-    httpPort,
-    lambdaPort,
-    dynamoDbPort,
-    inMemory: true,
-    adminApiKey,
-    holdSeconds: 900,
-    // Its own build folder, so it can run beside `npm start` or another test run.
-    buildFolder: `.esbuild-e2e/${process.pid}`,
-    log: (line) => appendFileSync(logFile, line),
-  });
-  process.env.E2E_BUILD_FOLDER = resolve(__dirname, '../..', `.esbuild-e2e/${process.pid}`);
+  const stack = await startTestStack('e2e-stack');
   process.env.E2E_URL = stack.url;
-  process.env.E2E_ADMIN_KEY = adminApiKey;
+  process.env.E2E_ADMIN_KEY = stack.adminApiKey;
   process.env.E2E_DYNAMODB_ENDPOINT = stack.dynamoDbEndpoint;
   process.env.E2E_TABLE_NAME = stack.tableName;
-  (globalThis as { __stack?: RunningStack }).__stack = stack;
+  process.env.E2E_SFN_ENDPOINT = stack.stepFunctionsEndpoint;
+  process.env.E2E_HOLD_STATE_MACHINE_ARN = stack.holdStateMachineArn;
+  process.env.E2E_LAMBDA_ENDPOINT = stack.lambdaEndpoint;
+  (globalThis as { __stack?: TestStack }).__stack = stack;
 }

@@ -1,0 +1,36 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import * as z from 'zod';
+import { logger } from '../lib/http/logger';
+import { expireHold, type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
+import { bookingDeps } from '../lib/wiring';
+
+const ExpireInput = z.object({ booking_id: z.string().min(1) });
+
+/** Thrown so that the state machine's Retry tries again: its clock fired before expires_at. */
+class HoldNotYetDueError extends Error {
+  override name = 'HoldNotYetDue';
+}
+
+/**
+ * Invoked by the booking-hold state machine at `expires_at`. Ends the hold unless
+ * the booking was paid or cancelled meanwhile; running twice or late is harmless.
+ */
+export const expire = middy<unknown, { booking_id: string; result: ExpiryResult }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const { booking_id } = ExpireInput.parse(event);
+    const result = await expireHold(bookingDeps, booking_id);
+    logger.info('hold ended', { booking_id, result });
+    if (result === 'not-yet-due') throw new HoldNotYetDueError(`Booking ${booking_id} is not due yet`);
+    return { booking_id, result };
+  });
+
+/** Every minute: expires PENDING bookings whose hold ran out and that no execution ended. */
+export const sweep = middy<unknown, { found: number; expired: number }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async () => {
+    const result = await sweepExpiredHolds(bookingDeps);
+    if (result.found > 0) logger.warn('sweeper ended holds that no execution ended', result);
+    return result;
+  });

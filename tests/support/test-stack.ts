@@ -1,0 +1,41 @@
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { freePort } from '../../localstack/processes';
+import { type RunningStack, startStack } from '../../localstack/stack';
+
+export interface TestStack extends RunningStack {
+  logFile: string;
+}
+
+/**
+ * The whole stack as `npm start` runs it, but in memory, on free ports, with a
+ * known admin key, building in its own folder (so it can run beside `npm start` or
+ * another stack), its output in .data/<name>.log.
+ */
+export async function startTestStack(name: string, settings: { holdSeconds?: number; paymentLatencyMs?: number } = {}): Promise<TestStack> {
+  const root = resolve(__dirname, '../..');
+  const logFile = resolve(root, `.data/${name}.log`);
+  mkdirSync(resolve(logFile, '..'), { recursive: true });
+  writeFileSync(logFile, '');
+  const buildFolder = `.esbuild-e2e/${name}-${process.pid}`;
+  const stack = await startStack({
+    httpPort: await freePort(),
+    lambdaPort: await freePort(),
+    dynamoDbPort: await freePort(),
+    stepFunctionsPort: await freePort(),
+    inMemory: true,
+    adminApiKey: `adm_${name}_${Date.now()}_0123456789`,
+    holdSeconds: settings.holdSeconds ?? 900,
+    paymentLatencyMs: settings.paymentLatencyMs,
+    buildFolder,
+    log: (line) => appendFileSync(logFile, line),
+  });
+  return {
+    ...stack,
+    logFile,
+    async stop() {
+      await stack.stop();
+      rmSync(resolve(root, buildFolder), { recursive: true, force: true });
+    },
+  };
+}
