@@ -125,10 +125,19 @@ export function assertPayable(booking: Booking, now: Date): void {
   if (holdExpired(booking, now)) throw new HoldExpiredError(booking.expires_at);
 }
 
-/** The booking after a successful payment. */
+/** The booking after a successful payment, if it is still payable at `now`. */
 export function confirmBooking(booking: Booking, paymentId: string, now: Date): Booking {
   assertPayable(booking, now);
-  return { ...booking, status: 'CONFIRMED', confirmed_at: now.toISOString(), payment_id: paymentId };
+  return paidBooking(booking, paymentId, now);
+}
+
+/**
+ * The booking a successful charge would make, at `at`, without judging the clock:
+ * whether the hold was still running when the confirmation lands is decided by
+ * the confirming transaction itself, atomically.
+ */
+export function paidBooking(booking: Booking, paymentId: string, at: Date): Booking {
+  return { ...booking, status: 'CONFIRMED', confirmed_at: at.toISOString(), payment_id: paymentId };
 }
 
 /**

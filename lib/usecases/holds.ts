@@ -1,4 +1,4 @@
-import { assertPayable, type Booking, confirmBooking, confirmDelta, expireBooking, releaseDelta } from '../domain/booking';
+import { assertPayable, type Booking, confirmDelta, expireBooking, paidBooking, releaseDelta } from '../domain/booking';
 import type { Caller } from '../domain/caller';
 import { BookingStatusError, HoldExpiredError } from '../domain/errors';
 import type { PaymentGateway } from '../domain/payment';
@@ -9,40 +9,47 @@ import { type BookingDeps, getBooking } from './bookings';
 /**
  * Pays a booking and confirms it.
  * 1. Read it: 404 unless the caller owns it; 409 unless PENDING and unexpired.
- * 2. Charge the gateway: a decline is a 402 and a gateway fault a 502, both with
- *    the booking unchanged (it may be paid again before it expires). The charge is
- *    referenced by the booking, so a retried payment never charges twice.
+ * 2. Charge the gateway, once: a decline is a 402 and a gateway fault a 502, both
+ *    with the booking unchanged (it may be paid again before it expires). The
+ *    charge is referenced by the booking, so a retried payment never charges twice.
  * 3. Confirm in one transaction conditioned on `status = PENDING` and
  *    `expires_at > now`: the tickets move from held to sold and the amount into
- *    revenue. Should the hold have run out or the booking been cancelled in the
- *    meantime (the expiry won the race), the charge is refunded and it is a 409.
+ *    revenue. Only this step is retried (transaction conflicts, throttling).
+ * 4. If it does not confirm (the hold ran out during the charge, the expiry won the
+ *    race, the retries ran out), the charge is refunded, whatever the error.
  */
-export function payBooking(
+export async function payBooking(
   deps: BookingDeps & { gateway: PaymentGateway },
   id: string,
   caller: Caller,
   token: string,
   complete?: (booking: Booking) => IdempotencyCompletion,
 ): Promise<Booking> {
-  return withRetry(async () => {
-    const booking = await getBooking(deps.bookings, id, caller);
-    assertPayable(booking, deps.clock()); // 409 before anything is charged
-    const { payment_id } = await deps.gateway.charge({ reference: booking.id, amount_cents: booking.amount_cents, token });
-    const paidAt = deps.clock();
-    const next = confirmBooking(booking, payment_id, paidAt);
-    const outcome = await deps.bookings.transition(booking, next, {
-      delta: confirmDelta(booking),
-      tallyDelta: 0,
-      hold: { must: 'be-running', now: paidAt },
-      idempotency: complete?.(next),
+  const booking = await getBooking(deps.bookings, id, caller);
+  assertPayable(booking, deps.clock()); // 409 before anything is charged
+  const { payment_id } = await deps.gateway.charge({ reference: booking.id, amount_cents: booking.amount_cents, token });
+  try {
+    return await withRetry(async () => {
+      const paidAt = deps.clock();
+      const next = paidBooking(booking, payment_id, paidAt);
+      const outcome = await deps.bookings.transition(booking, next, {
+        delta: confirmDelta(booking),
+        tallyDelta: 0,
+        hold: { must: 'be-running', now: paidAt },
+        idempotency: complete?.(next),
+      });
+      if (outcome === RETRY) return RETRY;
+      if (outcome.kind === 'done') return outcome.booking;
+      const current = outcome.current;
+      // Our own confirmation, applied on an earlier try whose answer was lost.
+      if (current?.status === 'CONFIRMED' && current.payment_id === payment_id) return current;
+      if (current && current.status !== 'PENDING') throw new BookingStatusError(current.status, 'paid');
+      throw new HoldExpiredError(booking.expires_at);
     });
-    if (outcome === RETRY) return RETRY;
-    if (outcome.kind === 'done') return outcome.booking;
+  } catch (error) {
     await deps.gateway.refund(payment_id);
-    const current = outcome.current;
-    if (current && current.status !== 'PENDING') throw new BookingStatusError(current.status, 'paid');
-    throw new HoldExpiredError(booking.expires_at);
-  });
+    throw error;
+  }
 }
 
 export type ExpiryResult = 'expired' | 'not-found' | 'already-final' | 'not-yet-due';

@@ -1,0 +1,695 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { HoldTimer } from '../../lib/adapters/hold-timer';
+import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
+import { type Booking, BookingStatus } from '../../lib/domain/booking';
+import {
+  AppError,
+  BookingStatusError,
+  HoldExpiredError,
+  PaymentDeclinedError,
+  PaymentGatewayError,
+  PerUserLimitError,
+  ServiceUnavailableError,
+} from '../../lib/domain/errors';
+import { CreateEventBody, type Event } from '../../lib/domain/event';
+import type { PaymentGateway } from '../../lib/domain/payment';
+import type { Clock } from '../../lib/domain/time';
+import { bookingStore } from '../../lib/store/bookings';
+import type { Table } from '../../lib/store/client';
+import { eventStore } from '../../lib/store/events';
+import { bookingsByEventStatus } from '../../lib/store/keys';
+import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
+import { createEvent, getEvent } from '../../lib/usecases/events';
+import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
+import { testTable } from '../support/table';
+
+/*
+ * The payment and hold-expiry use cases against a real DynamoDB Local (no mock of
+ * DynamoDB or of the SDK). Time is controlled by giving the use cases a clock the
+ * test sets. Two test doubles, and only these:
+ *  - the hold timer records the holds it is asked to start (or throws), instead of
+ *    starting a Step Functions execution (that one is exercised end to end);
+ *  - the payment gateway is the real simulated gateway wrapped in a recorder that
+ *    counts its charges and refunds.
+ * One test also injects a fault into the SDK client's middleware (a TransactionConflict,
+ * as DynamoDB answers under contention), as tests/integration/bookings-store.test.ts does;
+ * every request that is sent still goes to DynamoDB Local.
+ */
+
+const table = testTable();
+afterAll(() => table.close());
+
+const stores = { events: eventStore(table), bookings: bookingStore(table) };
+const owner = (booking: Booking) => ({ role: 'user', user_id: booking.user_id }) as const;
+const HOLD_SECONDS = 60;
+
+/** Test double: records the holds started instead of starting Step Functions executions. */
+const holdsStarted: string[] = [];
+const recordingHoldTimer: HoldTimer = { start: async (booking) => void holdsStarted.push(booking.id) };
+
+/** Test double: the simulated gateway, with every successful charge and every refund recorded. */
+interface RecordingGateway extends PaymentGateway {
+  charges: { reference: string; payment_id: string }[];
+  refunds: string[];
+}
+function recordingGateway(inner: PaymentGateway = simulatedGateway({ latencyMs: 0 })): RecordingGateway {
+  const recorder: RecordingGateway = {
+    charges: [],
+    refunds: [],
+    async charge(request) {
+      const result = await inner.charge(request);
+      recorder.charges.push({ reference: request.reference, payment_id: result.payment_id });
+      return result;
+    },
+    async refund(paymentId) {
+      await inner.refund(paymentId);
+      recorder.refunds.push(paymentId);
+    },
+  };
+  return recorder;
+}
+
+/** A clock the test sets: every use case given `clock` sees `now`. */
+function settableClock(start: Date = new Date()): { clock: Clock; set(at: Date): void } {
+  let now = start;
+  return { clock: () => now, set: (at) => void (now = at) };
+}
+const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
+
+type PayDeps = BookingDeps & { gateway: RecordingGateway };
+function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
+  return { ...stores, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
+}
+
+async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
+  const input = CreateEventBody.parse({
+    name: 'Hold test',
+    date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    total_tickets: 10,
+    ticket_price: '12.50',
+    ...fields,
+  });
+  return createEvent(stores.events, input, new Date());
+}
+
+/** Every booking item of an event, read from its status partitions (the recount). */
+async function bookingsOf(eventId: string): Promise<Booking[]> {
+  const found: Booking[] = [];
+  for (const status of BookingStatus.options) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await table.client.send(
+        new QueryCommand({
+          TableName: table.name,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': bookingsByEventStatus(eventId, status) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...((page.Items ?? []) as Booking[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return found;
+}
+
+/**
+ * The event's counters must equal a recount of its booking items and add up to the
+ * total, and each user's tally (max_per_user) must equal their PENDING and CONFIRMED
+ * tickets. `users` adds users who may have no booking left.
+ */
+async function expectCountersMatchRecount(eventId: string, users: string[] = []): Promise<Event> {
+  const event = await getEvent(stores.events, eventId);
+  const bookings = await bookingsOf(eventId);
+  const sum = (status: string) => bookings.filter((b) => b.status === status).reduce((n, b) => n + b.quantity, 0);
+  const count = (status: string) => bookings.filter((b) => b.status === status).length;
+  expect({
+    tickets_held: event.tickets_held,
+    tickets_sold: event.tickets_sold,
+    bookings_pending: event.bookings_pending,
+    bookings_confirmed: event.bookings_confirmed,
+    bookings_cancelled: event.bookings_cancelled,
+    revenue_cents: event.revenue_cents,
+  }).toEqual({
+    tickets_held: sum('PENDING'),
+    tickets_sold: sum('CONFIRMED'),
+    bookings_pending: count('PENDING'),
+    bookings_confirmed: count('CONFIRMED'),
+    bookings_cancelled: count('CANCELLED'),
+    revenue_cents: bookings.filter((b) => b.status === 'CONFIRMED').reduce((n, b) => n + b.amount_cents, 0),
+  });
+  expect(event.tickets_sold + event.tickets_held + event.available_tickets).toBe(event.total_tickets);
+  const everyone = [...new Set([...bookings.map((b) => b.user_id), ...users])];
+  const tallies = await Promise.all(everyone.map(async (user) => [user, await stores.bookings.userTickets(eventId, user)] as const));
+  const live = (user: string) => bookings.filter((b) => b.user_id === user && b.status !== 'CANCELLED').reduce((n, b) => n + b.quantity, 0);
+  expect(Object.fromEntries(tallies)).toEqual(Object.fromEntries(everyone.map((user) => [user, live(user)])));
+  return event;
+}
+
+const countersOf = (e: Event) => ({
+  available_tickets: e.available_tickets,
+  tickets_held: e.tickets_held,
+  tickets_sold: e.tickets_sold,
+  revenue_cents: e.revenue_cents,
+  bookings_pending: e.bookings_pending,
+  bookings_confirmed: e.bookings_confirmed,
+  bookings_cancelled: e.bookings_cancelled,
+});
+
+/** A fresh event and one PENDING booking of `quantity` tickets, made now by the test's clock. */
+async function pendingBooking(deps: PayDeps, quantity = 3, eventFields: Record<string, unknown> = {}) {
+  const event = await newEvent(eventFields);
+  const booking = await createBooking(deps, { user_id: `holder-${event.id}`, event_id: event.id, quantity });
+  return { event, booking };
+}
+
+describe('paying a booking', () => {
+  it('confirms it, moving its tickets from held to sold and its amount into revenue', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps, 3);
+    time.set(at(booking.expires_at, -1000));
+
+    const paid = await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    expect(paid.status).toBe('CONFIRMED');
+    const after = await expectCountersMatchRecount(event.id);
+    expect(countersOf(after)).toMatchObject({ available_tickets: 7, tickets_held: 0, tickets_sold: 3, revenue_cents: 3750, bookings_confirmed: 1 });
+  });
+
+  it("stores the confirmation: CONFIRMED, confirmed_at at the payment's time, and the charge's payment_id", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    const paidAt = at(booking.expires_at, -1000);
+    time.set(paidAt);
+
+    await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    expect(await stores.bookings.get(booking.id)).toMatchObject({
+      status: 'CONFIRMED',
+      confirmed_at: paidAt.toISOString(),
+      payment_id: deps.gateway.charges[0]?.payment_id,
+    });
+  });
+
+  it('charges the booking once, for its amount', async () => {
+    const time = settableClock();
+    const charged: number[] = [];
+    const inner = simulatedGateway({ latencyMs: 0 });
+    const deps = depsWith(time.clock, {
+      gateway: recordingGateway({
+        charge: (request) => {
+          charged.push(request.amount_cents);
+          return inner.charge(request);
+        },
+        refund: inner.refund,
+      }),
+    });
+    const { booking } = await pendingBooking(deps, 3);
+
+    await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    expect(charged).toEqual([3750]);
+  });
+
+  it('after the hold expired is refused with HoldExpiredError, and nothing is charged', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    time.set(at(booking.expires_at, 1));
+
+    const paying = payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    await expect(paying).rejects.toBeInstanceOf(HoldExpiredError);
+    expect(deps.gateway.charges).toEqual([]);
+  });
+
+  it('at exactly expires_at is refused with HoldExpiredError, and nothing is charged', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    time.set(at(booking.expires_at));
+
+    const paying = payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    await expect(paying).rejects.toBeInstanceOf(HoldExpiredError);
+    expect(deps.gateway.charges).toEqual([]);
+  });
+
+  it('after the hold expired leaves the booking PENDING until the expiry ends it', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    time.set(at(booking.expires_at, 1));
+
+    await payBooking(deps, booking.id, owner(booking), 'tok_visa').catch(() => undefined);
+
+    expect((await stores.bookings.get(booking.id))?.status).toBe('PENDING');
+  });
+
+  it('declined leaves the booking PENDING and the counters unchanged', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps);
+    const before = countersOf(await getEvent(stores.events, event.id));
+
+    await expect(payBooking(deps, booking.id, owner(booking), 'tok_declined')).rejects.toBeInstanceOf(PaymentDeclinedError);
+
+    expect((await stores.bookings.get(booking.id))?.status).toBe('PENDING');
+    expect(countersOf(await expectCountersMatchRecount(event.id))).toEqual(before);
+  });
+
+  it('declined may be paid again with another token before the hold expires', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    await payBooking(deps, booking.id, owner(booking), 'tok_declined').catch(() => undefined);
+
+    const paid = await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    expect(paid.status).toBe('CONFIRMED');
+  });
+
+  it('failing at the gateway (tok_error) is a PaymentGatewayError and leaves the booking as it was', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+
+    await expect(payBooking(deps, booking.id, owner(booking), 'tok_error')).rejects.toBeInstanceOf(PaymentGatewayError);
+
+    expect(await stores.bookings.get(booking.id)).toEqual(booking);
+  });
+
+  it('of a CONFIRMED booking is refused with BookingStatusError and charges nothing more', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+
+    await expect(payBooking(deps, booking.id, owner(booking), 'tok_visa')).rejects.toBeInstanceOf(BookingStatusError);
+
+    expect(deps.gateway.charges).toHaveLength(1);
+  });
+
+  it('whose charge outlasts the hold is refused with a 409 and the charge is refunded', async () => {
+    // The clock reads just before expires_at when the payment starts; the charge
+    // takes it past expires_at, so the hold has run out by the time of the confirmation.
+    const time = settableClock();
+    const inner = simulatedGateway({ latencyMs: 0 });
+    let expiresAt = '';
+    const slowCharge: PaymentGateway = {
+      async charge(request) {
+        const result = await inner.charge(request);
+        time.set(at(expiresAt, 1));
+        return result;
+      },
+      refund: inner.refund,
+    };
+    const deps = depsWith(time.clock, { gateway: recordingGateway(slowCharge) });
+    const { booking } = await pendingBooking(deps);
+    expiresAt = booking.expires_at;
+    time.set(at(expiresAt, -1));
+
+    const outcome = await payBooking(deps, booking.id, owner(booking), 'tok_visa').catch((error: unknown) => error);
+
+    expect(outcome).toBeInstanceOf(HoldExpiredError);
+    expect(deps.gateway.refunds).toEqual(deps.gateway.charges.map((c) => c.payment_id));
+  });
+});
+
+/**
+ * A table whose client answers the first TransactWriteItems with a TransactionConflict,
+ * as DynamoDB does when another transaction holds the item, after running `meanwhile`
+ * (that other transaction) against DynamoDB Local. Nothing else is changed.
+ */
+function conflictingTable(meanwhile: () => Promise<unknown>): Table & { close(): void } {
+  let injected = false;
+  const base = new DynamoDBClient({
+    endpoint: process.env.TEST_DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  base.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand' && !injected) {
+        injected = true;
+        await meanwhile();
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectTransactionConflict' },
+  );
+  const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+  return { client, name: table.name, close: () => client.destroy() };
+}
+
+describe('a payment whose confirmation meets a TransactionConflict while the expiry wins', () => {
+  let booking: Booking;
+  let gateway: RecordingGateway;
+  let outcome: unknown;
+
+  beforeAll(async () => {
+    const time = settableClock();
+    ({ booking } = await pendingBooking(depsWith(time.clock)));
+    const expiry = depsWith(() => at(booking.expires_at, 1));
+    const conflicted = conflictingTable(() => expireHold(expiry, booking.id));
+    const payment = depsWith(() => at(booking.expires_at, -1), { bookings: bookingStore(conflicted), events: eventStore(conflicted) });
+    gateway = payment.gateway;
+
+    outcome = await payBooking(payment, booking.id, owner(booking), 'tok_visa').catch((error: unknown) => error);
+    conflicted.close();
+  });
+
+  it('is refused with a 409 (BookingStatusError)', () => {
+    expect(outcome).toBeInstanceOf(BookingStatusError);
+  });
+
+  it('leaves the booking CANCELLED by the expiry', async () => {
+    expect((await stores.bookings.get(booking.id))?.cancel_reason).toBe('PAYMENT_TIMEOUT');
+  });
+
+  it('refunds the charge it made before the conflict', () => {
+    expect({ charged: gateway.charges.map((c) => c.payment_id), refunded: gateway.refunds }).toEqual({
+      charged: [expect.any(String)],
+      refunded: gateway.charges.map((c) => c.payment_id),
+    });
+  });
+});
+
+describe('expiring a hold', () => {
+  it('cancels the booking with PAYMENT_TIMEOUT at the time of the expiry', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    const expiredAt = at(booking.expires_at, 500);
+    time.set(expiredAt);
+
+    const result = await expireHold(deps, booking.id);
+
+    expect(result).toBe('expired');
+    expect(await stores.bookings.get(booking.id)).toMatchObject({
+      status: 'CANCELLED',
+      cancel_reason: 'PAYMENT_TIMEOUT',
+      cancelled_at: expiredAt.toISOString(),
+    });
+  });
+
+  it('puts its tickets back on sale (counters equal a recount)', async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps, 4);
+    time.set(at(booking.expires_at));
+
+    await expireHold(deps, booking.id);
+
+    const after = await expectCountersMatchRecount(event.id);
+    expect(countersOf(after)).toEqual({
+      available_tickets: 10,
+      tickets_held: 0,
+      tickets_sold: 0,
+      revenue_cents: 0,
+      bookings_pending: 0,
+      bookings_confirmed: 0,
+      bookings_cancelled: 1,
+    });
+  });
+
+  it("gives the user's max_per_user allowance back", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps, 2, { max_per_user: 2 });
+    await expect(createBooking(deps, { user_id: booking.user_id, event_id: event.id, quantity: 1 })).rejects.toBeInstanceOf(PerUserLimitError);
+    time.set(at(booking.expires_at));
+
+    await expireHold(deps, booking.id);
+
+    await expect(createBooking(deps, { user_id: booking.user_id, event_id: event.id, quantity: 2 })).resolves.toMatchObject({ status: 'PENDING' });
+  });
+
+  it("of a paid booking is 'already-final' and changes nothing", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps);
+    await payBooking(deps, booking.id, owner(booking), 'tok_visa');
+    const paid = await stores.bookings.get(booking.id);
+    const before = countersOf(await getEvent(stores.events, event.id));
+    time.set(at(booking.expires_at, 1));
+
+    const result = await expireHold(deps, booking.id);
+
+    expect(result).toBe('already-final');
+    expect(await stores.bookings.get(booking.id)).toEqual(paid);
+    expect(countersOf(await getEvent(stores.events, event.id))).toEqual(before);
+  });
+
+  it("of a booking the user cancelled is 'already-final'", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    await cancelBooking(deps, booking.id, owner(booking));
+    time.set(at(booking.expires_at, 1));
+
+    expect(await expireHold(deps, booking.id)).toBe('already-final');
+  });
+
+  it("run twice is 'already-final' the second time, and releases the tickets once", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { event, booking } = await pendingBooking(deps, 3);
+    time.set(at(booking.expires_at, 1));
+    await expireHold(deps, booking.id);
+
+    const second = await expireHold(deps, booking.id);
+
+    expect(second).toBe('already-final');
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ available_tickets: 10, bookings_cancelled: 1 });
+  });
+
+  it("before expires_at is 'not-yet-due' and leaves the booking PENDING", async () => {
+    const time = settableClock();
+    const deps = depsWith(time.clock);
+    const { booking } = await pendingBooking(deps);
+    time.set(at(booking.expires_at, -1));
+
+    const result = await expireHold(deps, booking.id);
+
+    expect(result).toBe('not-yet-due');
+    expect(await stores.bookings.get(booking.id)).toEqual(booking);
+  });
+
+  it("of an unknown booking is 'not-found'", async () => {
+    const deps = depsWith(() => new Date());
+
+    expect(await expireHold(deps, 'no-such-booking')).toBe('not-found');
+  });
+});
+
+describe('sweeping expired holds', () => {
+  // The sweeper reads every PENDING booking of the table, other test files' too.
+  // These bookings are made in 2001 and swept in 2001, so that only they are due.
+  const base = new Date('2001-02-03T04:05:06.000Z');
+  const time = settableClock(base);
+  let event: Event;
+  let expired: Booking[];
+  let unexpired: Booking;
+  let paid: Booking;
+  let result: { found: number; expired: number };
+
+  beforeAll(async () => {
+    event = await newEvent({ total_tickets: 20 });
+    const short = depsWith(time.clock, { holdSeconds: 60 });
+    const long = depsWith(time.clock, { holdSeconds: 600 });
+    const book = (deps: PayDeps, user: string) => createBooking(deps, { user_id: user, event_id: event.id, quantity: 2 });
+    expired = [await book(short, 'sweep-a'), await book(short, 'sweep-b'), await book(short, 'sweep-c')];
+    unexpired = await book(long, 'sweep-d');
+    paid = await book(short, 'sweep-e');
+    await payBooking(short, paid.id, owner(paid), 'tok_visa');
+    time.set(at(base.toISOString(), 120_000));
+
+    result = await sweepExpiredHolds(depsWith(time.clock));
+  });
+
+  it('cancels every expired PENDING booking with PAYMENT_TIMEOUT', async () => {
+    const after = await Promise.all(expired.map((b) => stores.bookings.get(b.id)));
+
+    expect(after.map((b) => [b?.status, b?.cancel_reason])).toEqual(expired.map(() => ['CANCELLED', 'PAYMENT_TIMEOUT']));
+  });
+
+  it('leaves a booking whose hold is still running PENDING', async () => {
+    expect((await stores.bookings.get(unexpired.id))?.status).toBe('PENDING');
+  });
+
+  it('leaves a paid booking CONFIRMED', async () => {
+    expect((await stores.bookings.get(paid.id))?.status).toBe('CONFIRMED');
+  });
+
+  it('finds and expires exactly the expired PENDING bookings', () => {
+    expect(result).toEqual({ found: expired.length, expired: expired.length });
+  });
+
+  it('puts the expired tickets back on sale (counters equal a recount)', async () => {
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ available_tickets: 16, tickets_held: 2, tickets_sold: 2 });
+  });
+});
+
+describe('a booking whose hold timer cannot be started', () => {
+  // Test double: a hold timer that fails, as Step Functions being unreachable would.
+  const attempted: string[] = [];
+  const failingTimer: HoldTimer = {
+    start: async (booking) => {
+      attempted.push(booking.id);
+      throw new Error('StartExecution failed');
+    },
+  };
+  const user = 'timerless-user';
+  let event: Event;
+  let outcome: unknown;
+
+  beforeAll(async () => {
+    event = await newEvent({ total_tickets: 10, max_per_user: 3 });
+    outcome = await createBooking(depsWith(() => new Date(), { holds: failingTimer }), { user_id: user, event_id: event.id, quantity: 3 }).catch(
+      (error: unknown) => error,
+    );
+  });
+
+  it('is refused with ServiceUnavailableError', () => {
+    expect(outcome).toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it('was made before the timer was tried', () => {
+    expect(attempted).toHaveLength(1);
+  });
+
+  it('does not exist afterwards', async () => {
+    expect(await stores.bookings.get(attempted[0]!)).toBeUndefined();
+  });
+
+  it('leaves its tickets available again (counters equal a recount)', async () => {
+    expect(countersOf(await expectCountersMatchRecount(event.id, [user]))).toEqual({
+      available_tickets: 10,
+      tickets_held: 0,
+      tickets_sold: 0,
+      revenue_cents: 0,
+      bookings_pending: 0,
+      bookings_confirmed: 0,
+      bookings_cancelled: 0,
+    });
+  });
+
+  it("gives the user's max_per_user allowance back", async () => {
+    await expect(createBooking(depsWith(() => new Date()), { user_id: user, event_id: event.id, quantity: 3 })).resolves.toMatchObject({
+      status: 'PENDING',
+    });
+  });
+});
+
+/*
+ * THE RACE. For each of 100 bookings a payment and an expiry are fired at the same
+ * instant, each legitimate by its own clock: the payment 1..5 ms before expires_at
+ * (at expires_at it would already be refused), the expiry 0..5 ms after it. They
+ * race through DynamoDB's conditional transactions, and exactly one must win.
+ */
+describe.each([
+  ['an instant charge', 0],
+  ['a slow charge (20 ms), so that the expiry lands between charge and confirmation', 20],
+])('a payment and an expiry racing for each of 100 bookings, with %s', (_, latencyMs) => {
+  type Race = { booking: Booking; payment: PromiseSettledResult<Booking>; expiry: PromiseSettledResult<ExpiryResult>; final: Booking };
+  const gateway = recordingGateway(simulatedGateway({ latencyMs }));
+  let event: Event;
+  let races: Race[];
+  const jitter = (max: number) => Math.floor(Math.random() * (max + 1));
+
+  beforeAll(async () => {
+    event = await newEvent({ total_tickets: 300, max_per_booking: 3 });
+    const createdAt = new Date();
+    const booker = depsWith(() => createdAt);
+    const bookings = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => createBooking(booker, { user_id: `racer-${latencyMs}-${i}`, event_id: event.id, quantity: 1 + (i % 3) })),
+    );
+
+    const settled = await Promise.all(
+      bookings.map((booking) => {
+        const payAt = at(booking.expires_at, -1 - jitter(4));
+        const expireAt = at(booking.expires_at, jitter(5));
+        return Promise.allSettled([
+          payBooking(depsWith(() => payAt, { gateway }), booking.id, owner(booking), 'tok_visa'),
+          expireHold(depsWith(() => expireAt), booking.id),
+        ]);
+      }),
+    );
+
+    const finals = await Promise.all(bookings.map((b) => stores.bookings.get(b.id)));
+    races = bookings.map((booking, i) => ({ booking, payment: settled[i]![0], expiry: settled[i]![1], final: finals[i]! }));
+  }, 120_000);
+
+  const confirmed = () => races.filter((r) => r.final.status === 'CONFIRMED');
+  const cancelled = () => races.filter((r) => r.final.status === 'CANCELLED');
+  const describeFailure = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? String(r.reason) : r.value);
+
+  it('ends every booking in exactly one final state, won by exactly one of payment and expiry', () => {
+    const outcomes = races.map((r) => ({
+      status: r.final.status,
+      paid: r.payment.status === 'fulfilled',
+      expired: r.expiry.status === 'fulfilled' && r.expiry.value === 'expired',
+    }));
+
+    expect(outcomes.filter((o) => !(o.status === 'CONFIRMED' && o.paid && !o.expired) && !(o.status === 'CANCELLED' && !o.paid && o.expired))).toEqual(
+      [],
+    );
+  });
+
+  it("gives every CONFIRMED booking the payment_id of its successful payment, and its expiry 'already-final'", () => {
+    const wrong = confirmed().filter(
+      (r) =>
+        !(r.payment.status === 'fulfilled' && r.payment.value.payment_id === r.final.payment_id && r.final.payment_id) ||
+        !(r.expiry.status === 'fulfilled' && r.expiry.value === 'already-final'),
+    );
+
+    expect(wrong.map((r) => ({ id: r.booking.id, payment: describeFailure(r.payment), expiry: describeFailure(r.expiry) }))).toEqual([]);
+  });
+
+  it('never refunds the charge of a CONFIRMED booking', () => {
+    const refunded = new Set(gateway.refunds);
+
+    expect(confirmed().filter((r) => refunded.has(r.final.payment_id ?? ''))).toEqual([]);
+  });
+
+  it('cancels every other booking for PAYMENT_TIMEOUT, its payment refused with a 409 (HoldExpiredError or BookingStatusError)', () => {
+    const wrong = cancelled().filter(
+      (r) =>
+        r.final.cancel_reason !== 'PAYMENT_TIMEOUT' ||
+        r.payment.status !== 'rejected' ||
+        !(r.payment.reason instanceof HoldExpiredError || r.payment.reason instanceof BookingStatusError) ||
+        (r.payment.reason as AppError).kind !== 'conflict',
+    );
+
+    expect(wrong.map((r) => ({ id: r.booking.id, reason: r.final.cancel_reason, payment: describeFailure(r.payment) }))).toEqual([]);
+  });
+
+  it('refunds every charge made for a booking that ended CANCELLED', () => {
+    const refunded = new Set(gateway.refunds);
+    const cancelledIds = new Set(cancelled().map((r) => r.booking.id));
+
+    const kept = gateway.charges.filter((c) => cancelledIds.has(c.reference) && !refunded.has(c.payment_id));
+
+    expect(kept).toEqual([]);
+  });
+
+  it('is a real race: some payment was charged and then lost to the expiry', () => {
+    expect(gateway.refunds.length).toBeGreaterThan(0);
+  });
+
+  it('keeps every counter equal to a recount of the bookings', async () => {
+    const after = await expectCountersMatchRecount(event.id);
+
+    expect(after).toMatchObject({ bookings_pending: 0, tickets_held: 0 });
+  });
+});
