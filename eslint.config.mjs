@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.esbuild/', '.esbuild-e2e/', '.serverless/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', '.esbuild/', '.esbuild-e2e/', '.serverless/', '.serverless-test/', '.esbuild-test/', '.data/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

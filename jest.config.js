@@ -3,6 +3,7 @@
  *   unit         pure rules, no I/O
  *   integration  the stores against a real DynamoDB Local (started per run, in memory)
  *   e2e          HTTP against the whole stack, started as `npm start` starts it
+ *   deploy       the CloudFormation templates `serverless package` makes per stage
  * TypeScript is transpiled by ts-jest without type-checking (tsconfig sets
  * isolatedModules; `npm run typecheck` checks types); middy is ESM-only, so its
  * JavaScript is transpiled to CommonJS too.
@@ -32,6 +33,12 @@ module.exports = {
       testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/tests/support/stack-setup.ts',
       globalTeardown: '<rootDir>/tests/support/stack-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'deploy',
+      testMatch: ['<rootDir>/tests/deploy/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/package-setup.ts',
     },
   ],
   testTimeout: 30_000,

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { adminApiKey } from '../lib/adapters/admin-key';
 import { config } from '../lib/config';
 import type { Caller } from '../lib/domain/caller';
 import { logger } from '../lib/http/logger';
@@ -16,7 +17,7 @@ import { stores } from '../lib/wiring';
 export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<Caller>>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
-    const caller = await authenticate(stores.users, config.ADMIN_API_KEY, event.headers?.authorization);
+    const caller = await authenticate(stores.users, await adminApiKey(config), event.headers?.authorization);
     logger.debug('caller identified', { role: caller.role });
     return { isAuthorized: true, context: caller };
   });

@@ -1,6 +1,8 @@
 import { type Booking, toBookingView } from '../lib/domain/booking';
 import { httpRoute } from '../lib/http/handler';
 import { idempotencyKeyOf, idempotently, requestFingerprint } from '../lib/http/idempotency';
+import { counted } from '../lib/http/metrics';
+import { InsufficientTicketsError, PaymentDeclinedError, PaymentGatewayError } from '../lib/domain/errors';
 import { routes } from '../lib/http/routes';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
 import { payBooking } from '../lib/usecases/holds';
@@ -15,7 +17,11 @@ export const create = httpRoute(routes.createBooking, async ({ body, caller, hea
       headers: { location: `/bookings/${booking.id}` },
       body: toBookingView(booking),
     });
-    const booking = await createBooking(bookingDeps, { user_id: caller.user_id, ...body }, complete && ((b) => complete(respond(b))));
+    const booking = await counted(
+      createBooking(bookingDeps, { user_id: caller.user_id, ...body }, complete && ((b) => complete(respond(b)))),
+      'BookingsCreated',
+      [[InsufficientTicketsError, 'BookingsRefusedSoldOut']],
+    );
     return respond(booking);
   });
 });
@@ -39,7 +45,14 @@ export const pay = httpRoute(routes.payBooking, async ({ body, caller, params, h
   const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: `POST /bookings/${params.id}/payment`, key };
   return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
     const respond = (booking: Booking) => ({ status: 200, body: toBookingView(booking) });
-    const booking = await payBooking({ ...bookingDeps, gateway }, params.id, caller, body.payment_token, complete && ((b) => complete(respond(b))));
+    const booking = await counted(
+      payBooking({ ...bookingDeps, gateway }, params.id, caller, body.payment_token, complete && ((b) => complete(respond(b)))),
+      'PaymentsConfirmed',
+      [
+        [PaymentDeclinedError, 'PaymentsDeclined'],
+        [PaymentGatewayError, 'PaymentGatewayErrors'],
+      ],
+    );
     return respond(booking);
   });
 });

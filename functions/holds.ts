@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
 import { logger } from '../lib/http/logger';
+import { count } from '../lib/http/metrics';
 import { expireHold, type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
 import { bookingDeps } from '../lib/wiring';
 
@@ -22,6 +23,7 @@ export const expire = middy<unknown, { booking_id: string; result: ExpiryResult 
     const { booking_id } = ExpireInput.parse(event);
     const result = await expireHold(bookingDeps, booking_id);
     logger.info('hold ended', { booking_id, result });
+    if (result === 'expired') count('HoldsExpired');
     if (result === 'not-yet-due') throw new HoldNotYetDueError(`Booking ${booking_id} is not due yet`);
     return { booking_id, result };
   });
@@ -32,5 +34,6 @@ export const sweep = middy<unknown, { found: number; expired: number }>()
   .handler(async () => {
     const result = await sweepExpiredHolds(bookingDeps);
     if (result.found > 0) logger.warn('sweeper ended holds that no execution ended', result);
+    count('HoldsSwept', result.expired);
     return result;
   });

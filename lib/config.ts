@@ -5,15 +5,25 @@ import * as z from 'zod';
  * a missing or malformed setting stops it there with a message naming the setting,
  * instead of failing on some later request.
  */
-const Settings = z.object({
+const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const Settings = z
+  .object({
   TABLE_NAME: z.string().min(3).max(255),
-  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters (npm start generates one when unset)'),
+  /** The admin key itself: the local stack only (npm start generates one). */
+  ADMIN_API_KEY: z.preprocess(blankAsUnset, z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Deployed stages: the SSM SecureString parameter holding the admin key. */
+  ADMIN_API_KEY_PARAMETER: z.preprocess(blankAsUnset, z.string().startsWith('/').optional()),
   HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** The booking-hold state machine (serverless.yml); the local stack sets its local ARN. */
   HOLD_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** Simulated payment gateway latency. */
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
-});
+  })
+  .refine((s) => s.ADMIN_API_KEY !== undefined || s.ADMIN_API_KEY_PARAMETER !== undefined, {
+    message: 'set ADMIN_API_KEY (local) or ADMIN_API_KEY_PARAMETER (an SSM parameter name)',
+    path: ['ADMIN_API_KEY'],
+  });
 export type Config = z.infer<typeof Settings>;
 
 export function loadConfig(env: Record<string, string | undefined>): Config {

