@@ -1,0 +1,673 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  type ExecutionListItem,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { readFileSync } from 'node:fs';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { type ApiResponse, expectProblem, sleep, type StackClient, stackClient } from './client';
+
+/**
+ * The hold (API.md, Bookings): a booking still PENDING at `expires_at` becomes
+ * CANCELLED with PAYMENT_TIMEOUT and its tickets go back on sale, within seconds.
+ * This file runs its own stack with HOLD_SECONDS=2, so that holds run out during
+ * the tests; its output goes to .data/hold-stack.log.
+ */
+
+const HOLD_SECONDS = 2;
+const HOLD_STATE_MACHINE_NAME = 'ticket-booking-dev-booking-hold';
+const EXPIRE_FUNCTION = 'ticket-booking-dev-expireBooking';
+const SWEEP_FUNCTION = 'ticket-booking-dev-sweepExpiredHolds';
+
+/** "Within seconds": how long after expires_at a hold may take to end before a test gives up on it. */
+const EXPIRY_DEADLINE_MS = 10_000;
+
+let stack: TestStack;
+let client: StackClient;
+let sfn: SFNClient;
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  stack = await startTestStack('hold-stack', { holdSeconds: HOLD_SECONDS });
+  client = stackClient(stack);
+  const aws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  sfn = new SFNClient({ ...aws, endpoint: stack.stepFunctionsEndpoint });
+  lambda = new LambdaClient({ ...aws, endpoint: stack.lambdaEndpoint });
+}, 120_000);
+
+afterAll(async () => {
+  sfn?.destroy();
+  lambda?.destroy();
+  await stack?.stop();
+});
+
+interface Booking {
+  id: string;
+  status: string;
+  quantity: number;
+  amount: number;
+  created_at: string;
+  expires_at: string;
+  confirmed_at: string | null;
+  cancelled_at: string | null;
+  cancel_reason: string | null;
+  payment_id: string | null;
+}
+
+/** A new user and event, and a PENDING booking of `quantity` of its tickets. */
+async function pendingBooking(eventFields: Record<string, unknown> = {}, quantity = 1) {
+  const event = await client.createEvent(eventFields);
+  const user = await client.createUser();
+  const booking: Booking = await client.createBooking(user.key, event.id, quantity);
+  return { event, user, booking };
+}
+
+const pay = (key: string, bookingId: string, token = 'tok_visa') => client.postPayment(key, bookingId, { payment_token: token });
+
+/** Sleeps until `ms` milliseconds after the booking's expires_at. */
+const untilExpiry = (booking: Pick<Booking, 'expires_at'>, ms = 0) => sleep(Math.max(0, Date.parse(booking.expires_at) + ms - Date.now()));
+
+/** Polls GET /bookings/{id} until the booking has left PENDING, or EXPIRY_DEADLINE_MS after expires_at; returns what it saw last. */
+async function settled(key: string, booking: Pick<Booking, 'id' | 'expires_at'>, on: StackClient = client): Promise<Booking> {
+  const deadline = Date.parse(booking.expires_at) + EXPIRY_DEADLINE_MS;
+  for (;;) {
+    const current: Booking = await on.getBooking(key, booking.id);
+    if (current.status !== 'PENDING' || Date.now() > deadline) return current;
+    await sleep(200);
+  }
+}
+
+/**
+ * The sweeper is also scheduled, `rate(1 minute)`, which serverless-offline turns
+ * into a cron job that fires at second 0 of every minute. A test in which nothing
+ * may end a hold but what the test itself invokes starts only when the next
+ * `windowMs` hold no minute boundary (allowing 3 s for a scheduled sweep to finish).
+ */
+async function clearOfScheduledSweep(windowMs: number): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute >= 3_000 && intoMinute + windowMs < 60_000) return;
+  await sleep(60_000 - intoMinute + 3_000);
+}
+
+/** The booking's execution of the booking-hold state machine (named after the booking). */
+async function executionOf(bookingId: string): Promise<ExecutionListItem | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.holdStateMachineArn, nextToken, maxResults: 1000 }));
+    const found = page.executions?.find((e) => e.name === bookingId);
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+async function executionArnOf(bookingId: string): Promise<string> {
+  const execution = await executionOf(bookingId);
+  if (!execution?.executionArn) throw new Error(`No execution named ${bookingId}`);
+  return execution.executionArn;
+}
+
+/** Polls DescribeExecution until the execution is no longer RUNNING (or 15 s). */
+async function finishedExecution(executionArn: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING' || Date.now() > deadline) return described;
+    await sleep(200);
+  }
+}
+
+/** Invokes a Lambda through the local invoke endpoint: its parsed result, and its FunctionError if it failed. */
+async function invoke(functionName: string, payload: unknown): Promise<{ error: string | undefined; result: any }> {
+  const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  return { error: response.FunctionError, result: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** The statistics the bookings imply, recounted from the admin's listing of the event. */
+async function recount(event: { id: string; total_tickets: number }) {
+  const items: Booking[] = await client.eventBookings(event.id);
+  const of = (status: string) => items.filter((item) => item.status === status);
+  const tickets = (list: Booking[]) => list.reduce((sum, item) => sum + item.quantity, 0);
+  const sold = tickets(of('CONFIRMED'));
+  const held = tickets(of('PENDING'));
+  return {
+    event_id: event.id,
+    total_tickets: event.total_tickets,
+    tickets_sold: sold,
+    tickets_held: held,
+    tickets_available: event.total_tickets - sold - held,
+    revenue: of('CONFIRMED').reduce((cents, item) => cents + Math.round(item.amount * 100), 0) / 100,
+    bookings_confirmed: of('CONFIRMED').length,
+    bookings_pending: of('PENDING').length,
+    bookings_cancelled: of('CANCELLED').length,
+  };
+}
+
+describe('the hold: an unpaid booking', () => {
+  it('sets expires_at to created_at plus HOLD_SECONDS', async () => {
+    const { booking } = await pendingBooking();
+
+    expect(Date.parse(booking.expires_at) - Date.parse(booking.created_at)).toBe(HOLD_SECONDS * 1000);
+  });
+
+  it('becomes CANCELLED with cancel_reason PAYMENT_TIMEOUT within seconds after expires_at', async () => {
+    const { user, booking } = await pendingBooking();
+
+    const ended = await settled(user.key, booking);
+
+    expect(ended).toEqual({
+      ...booking,
+      status: 'CANCELLED',
+      cancelled_at: expect.any(String),
+      cancel_reason: 'PAYMENT_TIMEOUT',
+    });
+    expect(Date.parse(ended.cancelled_at!) - Date.parse(booking.expires_at)).toBeLessThan(EXPIRY_DEADLINE_MS);
+  });
+
+  it('is never ended before expires_at: cancelled_at is at or after it', async () => {
+    const { user, booking } = await pendingBooking();
+
+    const ended = await settled(user.key, booking);
+
+    expect(ended.status).toBe('CANCELLED');
+    expect(Date.parse(ended.cancelled_at!)).toBeGreaterThanOrEqual(Date.parse(booking.expires_at));
+  });
+
+  it("puts its tickets back on sale: the event's available_tickets is back to the total", async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 10 }, 4);
+    const whileHeld = await client.availableTickets(event.id);
+
+    await settled(user.key, booking);
+
+    expect({ whileHeld, after: await client.availableTickets(event.id) }).toEqual({ whileHeld: 6, after: 10 });
+  });
+
+  it('lets another user book the released tickets of a sold-out event', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 3 }, 3);
+    const other = await client.createUser();
+    const whileHeld = await client.postBooking(other.key, { event_id: event.id, quantity: 3 });
+    await settled(user.key, booking);
+
+    const response = await client.postBooking(other.key, { event_id: event.id, quantity: 3 });
+
+    expectProblem(whileHeld, 409, 'insufficient-tickets');
+    expect(response.status).toBe(201);
+  });
+
+  it("gives the user's max_per_user allowance back", async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 10, max_per_user: 2 }, 2);
+    await settled(user.key, booking);
+
+    const response = await client.postBooking(user.key, { event_id: event.id, quantity: 2 });
+
+    expect(response.status).toBe(201);
+  });
+
+  it('shows in the statistics: bookings_cancelled 1, tickets_held and bookings_pending back to 0', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 10, ticket_price: 7.5 }, 4);
+    await settled(user.key, booking);
+
+    const stats = await client.eventStats(event.id);
+
+    expect(stats).toEqual({
+      event_id: event.id,
+      total_tickets: 10,
+      tickets_sold: 0,
+      tickets_held: 0,
+      tickets_available: 10,
+      revenue: 0,
+      bookings_confirmed: 0,
+      bookings_pending: 0,
+      bookings_cancelled: 1,
+    });
+  });
+
+  it('can no longer be cancelled by its owner once expired: 409 invalid-booking-status', async () => {
+    const { user, booking } = await pendingBooking();
+    await settled(user.key, booking);
+
+    const response = await client.api('POST', `/bookings/${booking.id}/cancel`, { key: user.key });
+
+    expectProblem(response, 409, 'invalid-booking-status');
+  });
+});
+
+describe('the hold: payment', () => {
+  it('keeps a paid booking CONFIRMED after its expires_at has passed', async () => {
+    const { user, booking } = await pendingBooking();
+    const paid = await pay(user.key, booking.id);
+    // Past the expiry (at expires_at) and the state machine's retry 2 s later.
+    await untilExpiry(booking, 4_000);
+
+    const later = await client.getBooking(user.key, booking.id);
+
+    expect(paid.status).toBe(200);
+    expect(later).toEqual(paid.body);
+  });
+
+  it('keeps the tickets of a paid booking sold and its revenue after expires_at', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 10, ticket_price: 19.99 }, 3);
+    await pay(user.key, booking.id);
+    await untilExpiry(booking, 4_000);
+
+    const stats = await client.eventStats(event.id);
+
+    expect(stats).toMatchObject({ tickets_sold: 3, tickets_held: 0, tickets_available: 7, revenue: 59.97, bookings_confirmed: 1, bookings_cancelled: 0 });
+  });
+
+  it('answers 409 to a payment sent at expires_at (hold-expired or invalid-booking-status)', async () => {
+    const { user, booking } = await pendingBooking();
+    await untilExpiry(booking);
+
+    const response = await pay(user.key, booking.id);
+
+    expect(response.status).toBe(409);
+    expect(response.body.type).toMatch(/\/problems\/(hold-expired|invalid-booking-status)$/);
+  });
+
+  it('charges nothing for a payment sent at expires_at: revenue stays 0 and the booking ends PAYMENT_TIMEOUT', async () => {
+    const { event, user, booking } = await pendingBooking({ ticket_price: 10 }, 2);
+    await untilExpiry(booking);
+    await pay(user.key, booking.id);
+
+    const ended = await settled(user.key, booking);
+
+    expect(ended).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT', payment_id: null, confirmed_at: null });
+    expect(await client.eventStats(event.id)).toMatchObject({ revenue: 0, tickets_sold: 0, bookings_confirmed: 0 });
+  });
+
+  it('answers 409 invalid-booking-status to a payment after the expiry was processed, and charges nothing', async () => {
+    const { event, user, booking } = await pendingBooking({ ticket_price: 10 });
+    await settled(user.key, booking);
+
+    const response = await pay(user.key, booking.id);
+
+    expectProblem(response, 409, 'invalid-booking-status');
+    expect(await client.eventStats(event.id)).toMatchObject({ revenue: 0, tickets_sold: 0 });
+  });
+
+  it('answers 409 hold-expired to a payment after expires_at whose expiry has not been processed yet, and charges nothing', async () => {
+    await clearOfScheduledSweep(8_000);
+    const { event, user, booking } = await pendingBooking({ ticket_price: 10 });
+    // Nothing ends this hold: its execution is stopped, and no scheduled sweep is due.
+    await sfn.send(new StopExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+    await untilExpiry(booking, 500);
+
+    const response = await pay(user.key, booking.id);
+
+    expectProblem(response, 409, 'hold-expired');
+    expect(await client.getBooking(user.key, booking.id)).toEqual(booking);
+    expect(await client.eventStats(event.id)).toMatchObject({ revenue: 0, tickets_sold: 0, tickets_held: 1 });
+  });
+
+  it('leaves a booking PENDING after a declined payment', async () => {
+    const { user, booking } = await pendingBooking();
+
+    const declined = await pay(user.key, booking.id, 'tok_declined');
+
+    expectProblem(declined, 402, 'payment-declined');
+    expect(await client.getBooking(user.key, booking.id)).toEqual(booking);
+  });
+
+  it('still expires a booking whose payment was declined', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 5 }, 2);
+    await pay(user.key, booking.id, 'tok_declined');
+
+    const ended = await settled(user.key, booking);
+
+    expect(ended).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
+    expect(await client.eventStats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 5, revenue: 0 });
+  });
+});
+
+describe('the booking-hold state machine, through the AWS SDK', () => {
+  it('lists the booking-hold state machine (ListStateMachines)', async () => {
+    const listed = await sfn.send(new ListStateMachinesCommand({}));
+
+    expect(listed.stateMachines).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: HOLD_STATE_MACHINE_NAME, stateMachineArn: stack.holdStateMachineArn, type: 'STANDARD' })]),
+    );
+  });
+
+  it('describes the machine of serverless.yml: Wait until $.expires_at, then the expireBooking Lambda (DescribeStateMachine)', async () => {
+    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: stack.holdStateMachineArn }));
+    const definition = JSON.parse(described.definition!);
+
+    expect(definition.States[definition.StartAt]).toMatchObject({ Type: 'Wait', TimestampPath: '$.expires_at' });
+    expect(definition.States[definition.States[definition.StartAt].Next]).toMatchObject({
+      Type: 'Task',
+      Resource: expect.stringMatching(new RegExp(`:function:${EXPIRE_FUNCTION}$`)),
+    });
+  });
+
+  it('starts one execution per booking, named after the booking id (ListExecutions)', async () => {
+    const { booking } = await pendingBooking();
+
+    const execution = await executionOf(booking.id);
+
+    expect(execution).toMatchObject({ name: booking.id, stateMachineArn: stack.holdStateMachineArn });
+  });
+
+  it("shows the booking's execution RUNNING before expires_at, with the booking id and expires_at as input (DescribeExecution)", async () => {
+    const { booking } = await pendingBooking();
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+
+    expect(Date.now()).toBeLessThan(Date.parse(booking.expires_at));
+    expect(described.status).toBe('RUNNING');
+    expect(JSON.parse(described.input!)).toEqual({ booking_id: booking.id, expires_at: booking.expires_at });
+  });
+
+  it('shows the execution SUCCEEDED after expires_at, its output naming the booking it expired', async () => {
+    const { booking } = await pendingBooking();
+    const executionArn = await executionArnOf(booking.id);
+
+    const described = await finishedExecution(executionArn);
+
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output!)).toEqual({ booking_id: booking.id, result: 'expired' });
+  });
+
+  it('ends the execution of a paid booking without touching it: SUCCEEDED, result already-final', async () => {
+    const { user, booking } = await pendingBooking();
+    await pay(user.key, booking.id);
+
+    const described = await finishedExecution(await executionArnOf(booking.id));
+
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output!)).toEqual({ booking_id: booking.id, result: 'already-final' });
+  });
+
+  it("aborts a booking's execution on StopExecution: ABORTED", async () => {
+    const { booking } = await pendingBooking();
+    const executionArn = await executionArnOf(booking.id);
+
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(described.status).toBe('ABORTED');
+    expect(described.stopDate).toBeInstanceOf(Date);
+  });
+
+  it('ends a booking whose execution was stopped through the sweeper Lambda: CANCELLED, PAYMENT_TIMEOUT, tickets released', async () => {
+    await clearOfScheduledSweep(8_000);
+    const { event, user, booking } = await pendingBooking({ total_tickets: 6 }, 2);
+    await sfn.send(new StopExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+    await untilExpiry(booking, 1_000);
+    const beforeSweep = await client.getBooking(user.key, booking.id);
+
+    const swept = await invoke(SWEEP_FUNCTION, {});
+
+    expect(beforeSweep.status).toBe('PENDING');
+    expect(swept.error).toBeUndefined();
+    expect(swept.result.expired).toBeGreaterThanOrEqual(1);
+    expect(await client.getBooking(user.key, booking.id)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
+    expect(await client.eventStats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 6, bookings_pending: 0, bookings_cancelled: 1 });
+  });
+
+  it('leaves an unexpired booking alone when the sweeper runs', async () => {
+    const { user, booking } = await pendingBooking();
+
+    const swept = await invoke(SWEEP_FUNCTION, {});
+
+    expect(swept.error).toBeUndefined();
+    expect(await client.getBooking(user.key, booking.id)).toEqual(booking);
+  });
+
+  it('makes invoking the expire Lambda twice for an already-expired booking harmless: already-final, counters unchanged', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 8 }, 3);
+    const ended = await settled(user.key, booking);
+    const statsBefore = await client.eventStats(event.id);
+
+    const first = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+    const second = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+
+    expect([first, second]).toEqual([
+      { error: undefined, result: { booking_id: booking.id, result: 'already-final' } },
+      { error: undefined, result: { booking_id: booking.id, result: 'already-final' } },
+    ]);
+    expect(await client.getBooking(user.key, booking.id)).toEqual(ended);
+    expect(await client.eventStats(event.id)).toEqual(statsBefore);
+  });
+
+  it('refuses to expire a booking before its expires_at: the expire Lambda fails and the booking stays PENDING', async () => {
+    const { event, user, booking } = await pendingBooking({ total_tickets: 8 }, 3);
+
+    const early = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+
+    expect(early.error).toBeDefined();
+    expect(await client.getBooking(user.key, booking.id)).toEqual(booking);
+    expect(await client.eventStats(event.id)).toMatchObject({ tickets_held: 3, bookings_pending: 1, bookings_cancelled: 0 });
+  });
+});
+
+describe('the race at the boundary: ~100 payments sent within ±300 ms of expires_at', () => {
+  const BOOKINGS = 100;
+  const USERS = 8;
+  const SPREAD_MS = 300;
+
+  interface Attempt {
+    booking: Booking;
+    key: string;
+    /** When the payment was sent, relative to expires_at (ms; negative = before). */
+    sentAfterExpiry: number;
+    response: ApiResponse;
+  }
+
+  let event: { id: string; total_tickets: number };
+  let attempts: Attempt[];
+  let final: Map<string, Booking>;
+
+  beforeAll(async () => {
+    event = await client.createEvent({ total_tickets: 200, ticket_price: 12.34, max_per_booking: 10 });
+    const users = await Promise.all(Array.from({ length: USERS }, () => client.createUser()));
+    const inFlight: Promise<Attempt>[] = [];
+    for (let i = 0; i < BOOKINGS; i++) {
+      const key = users[i % USERS]!.key;
+      const booking: Booking = await client.createBooking(key, event.id, 1);
+      // Offsets spread evenly over [-300, +300] ms around this booking's expires_at.
+      const offset = -SPREAD_MS + (2 * SPREAD_MS * i) / (BOOKINGS - 1);
+      const at = Date.parse(booking.expires_at) + offset;
+      inFlight.push(
+        new Promise<Attempt>((resolve, reject) => {
+          setTimeout(() => {
+            const sentAfterExpiry = Date.now() - Date.parse(booking.expires_at);
+            pay(key, booking.id).then((response) => resolve({ booking, key, sentAfterExpiry, response }), reject);
+          }, Math.max(0, at - Date.now()));
+        }),
+      );
+    }
+    attempts = await Promise.all(inFlight);
+    // Every hold has run out; wait (with a deadline) until every booking has left PENDING.
+    const deadline = Date.now() + EXPIRY_DEADLINE_MS;
+    let items: Booking[] = await client.eventBookings(event.id);
+    while (items.some((b) => b.status === 'PENDING') && Date.now() < deadline) {
+      await sleep(500);
+      items = await client.eventBookings(event.id);
+    }
+    final = new Map(items.map((b) => [b.id, b]));
+  }, 120_000);
+
+  it('exercised both outcomes: some payments won and some expiries won', () => {
+    const statuses = new Set(attempts.map((a) => a.response.status));
+
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(409);
+  });
+
+  it('answers every payment 200 or 409, never a 5xx', () => {
+    const unexpected = attempts.filter((a) => a.response.status !== 200 && a.response.status !== 409);
+
+    expect(unexpected.map((a) => ({ id: a.booking.id, status: a.response.status, body: a.response.body }))).toEqual([]);
+  });
+
+  it('leaves every booking in exactly one final state that agrees with its payment response', () => {
+    const disagreements = attempts
+      .map((a) => ({ id: a.booking.id, payment: a.response.status, booking: final.get(a.booking.id) }))
+      .filter(({ payment, booking }) => {
+        if (booking?.status === 'CONFIRMED') return payment !== 200;
+        if (booking?.status === 'CANCELLED') return payment !== 409 || booking.cancel_reason !== 'PAYMENT_TIMEOUT';
+        return true; // still PENDING, or missing from the listing
+      })
+      .map(({ id, payment, booking }) => ({ id, payment, status: booking?.status, cancel_reason: booking?.cancel_reason }));
+
+    expect(final.size).toBe(BOOKINGS);
+    expect(disagreements).toEqual([]);
+  });
+
+  it('answers each successful payment with the booking as it stays: CONFIRMED before its expires_at', () => {
+    const paid = attempts.filter((a) => a.response.status === 200);
+
+    for (const a of paid) {
+      expect(a.response.body).toEqual(final.get(a.booking.id));
+      expect(Date.parse(a.response.body.confirmed_at)).toBeLessThan(Date.parse(a.booking.expires_at));
+    }
+    expect(paid.length).toBeGreaterThan(0);
+  });
+
+  it('answers each refused payment with 409 hold-expired or invalid-booking-status', () => {
+    const refused = attempts.filter((a) => a.response.status === 409);
+
+    const types = new Set(refused.map((a) => String(a.response.body.type).replace(/^.*\/problems\//, '')));
+
+    expect(refused.length).toBeGreaterThan(0);
+    expect([...types].filter((t) => t !== 'hold-expired' && t !== 'invalid-booking-status')).toEqual([]);
+  });
+
+  it('refuses every payment sent at or after expires_at', () => {
+    const late = attempts.filter((a) => a.sentAfterExpiry >= 0);
+
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.filter((a) => a.response.status !== 409).map((a) => ({ id: a.booking.id, sentAfterExpiry: a.sentAfterExpiry, status: a.response.status }))).toEqual([]);
+  });
+
+  it('keeps the statistics equal to a recount of the bookings: sold = CONFIRMED, revenue = their amounts, nothing held', async () => {
+    const stats = await client.eventStats(event.id);
+    const expected = await recount(event);
+
+    expect(stats).toEqual(expected);
+    expect(expected).toMatchObject({ tickets_held: 0, bookings_pending: 0 });
+    expect(stats.tickets_sold + stats.tickets_held + stats.tickets_available).toBe(stats.total_tickets);
+  });
+});
+
+describe('a slow payment gateway (1 s per charge)', () => {
+  /**
+   * A stack of its own whose simulated gateway takes 1 s per charge and refund, so
+   * that a charge can straddle expires_at. The simulated gateway's only record of
+   * charges and refunds is its log ("payment charged" with the booking as
+   * reference, "payment refunded" with the payment id), read here from the
+   * stack's log file.
+   */
+  const GATEWAY_LATENCY_MS = 1_000;
+  let slow: TestStack;
+  let slowClient: StackClient;
+
+  beforeAll(async () => {
+    slow = await startTestStack('slow-gateway-stack', { holdSeconds: HOLD_SECONDS, paymentLatencyMs: GATEWAY_LATENCY_MS });
+    slowClient = stackClient(slow);
+  }, 120_000);
+
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  interface GatewayEntry {
+    message: string;
+    reference?: string;
+    payment_id?: string;
+  }
+
+  function gatewayLog(): GatewayEntry[] {
+    return readFileSync(slow.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{') && line.includes('"message":"payment '))
+      .map((line) => JSON.parse(line) as GatewayEntry);
+  }
+
+  /** Polls the gateway's log (up to 3 s: it reaches the file through a pipe) for an entry. */
+  async function awaitGatewayEntry(match: (entry: GatewayEntry) => boolean): Promise<GatewayEntry | undefined> {
+    const deadline = Date.now() + 3_000;
+    for (;;) {
+      const found = gatewayLog().find(match);
+      if (found || Date.now() > deadline) return found;
+      await sleep(100);
+    }
+  }
+
+  const chargeOf = (bookingId: string) => awaitGatewayEntry((e) => e.message === 'payment charged' && e.reference === bookingId);
+
+  /** A booking whose payment is sent 500 ms before expires_at, so that its 1 s charge ends after it. */
+  async function paymentStraddlingExpiry() {
+    const event = await slowClient.createEvent({ total_tickets: 5, ticket_price: 10 });
+    const user = await slowClient.createUser();
+    const booking: Booking = await slowClient.createBooking(user.key, event.id, 2);
+    await untilExpiry(booking, -GATEWAY_LATENCY_MS / 2);
+    const response = await slowClient.postPayment(user.key, booking.id, { payment_token: 'tok_visa' });
+    return { event, user, booking, response };
+  }
+
+  it('answers 409 to a payment whose hold runs out during the charge, and the booking ends PAYMENT_TIMEOUT with revenue 0', async () => {
+    const { event, user, booking, response } = await paymentStraddlingExpiry();
+
+    const ended = await settled(user.key, booking, slowClient);
+
+    expect(response.status).toBe(409);
+    expect(response.body.type).toMatch(/\/problems\/(hold-expired|invalid-booking-status)$/);
+    expect(ended).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT', payment_id: null });
+    expect(await slowClient.eventStats(event.id)).toMatchObject({ revenue: 0, tickets_sold: 0, tickets_held: 0, tickets_available: 5 });
+  });
+
+  it('refunds the charge of a payment whose hold ran out during the charge', async () => {
+    const { booking } = await paymentStraddlingExpiry();
+
+    const charge = await chargeOf(booking.id);
+    const refund = charge && (await awaitGatewayEntry((e) => e.message === 'payment refunded' && e.payment_id === charge.payment_id));
+
+    expect(charge).toMatchObject({ payment_id: expect.any(String) });
+    expect(refund).toBeDefined();
+  });
+
+  it('confirms a booking once when two payments race through the gateway: one CONFIRMED booking, revenue counted once', async () => {
+    const event = await slowClient.createEvent({ total_tickets: 5, ticket_price: 10 });
+    const user = await slowClient.createUser();
+    const booking: Booking = await slowClient.createBooking(user.key, event.id, 2);
+
+    const responses = await Promise.all([
+      slowClient.postPayment(user.key, booking.id, { payment_token: 'tok_visa' }),
+      slowClient.postPayment(user.key, booking.id, { payment_token: 'tok_visa' }),
+    ]);
+
+    const final: Booking = await slowClient.getBooking(user.key, booking.id);
+    expect(final.status).toBe('CONFIRMED');
+    for (const response of responses) {
+      if (response.status === 200) expect(response.body).toEqual(final);
+      else expectProblem(response, 409, 'invalid-booking-status');
+    }
+    expect(responses.map((r) => r.status)).toContain(200);
+    expect(await slowClient.eventStats(event.id)).toMatchObject({ revenue: 20, tickets_sold: 2, bookings_confirmed: 1 });
+  });
+
+  it('never refunds the charge of a booking that two racing payments confirmed', async () => {
+    const event = await slowClient.createEvent({ total_tickets: 5, ticket_price: 10 });
+    const user = await slowClient.createUser();
+    const booking: Booking = await slowClient.createBooking(user.key, event.id, 2);
+    await Promise.all([
+      slowClient.postPayment(user.key, booking.id, { payment_token: 'tok_visa' }),
+      slowClient.postPayment(user.key, booking.id, { payment_token: 'tok_visa' }),
+    ]);
+    const { payment_id } = await slowClient.getBooking(user.key, booking.id);
+
+    // Any refund is logged before its response is sent; allow the log a moment to reach the file.
+    const refund = await awaitGatewayEntry((e) => e.message === 'payment refunded' && e.payment_id === payment_id);
+
+    expect(payment_id).toEqual(expect.any(String));
+    expect(refund).toBeUndefined();
+  });
+});
