@@ -20,6 +20,8 @@ export interface StackOptions {
   paymentLatencyMs?: number | undefined;
   /** Keep DynamoDB data under .data/ (survives restarts), or in memory. */
   inMemory: boolean;
+  /** Keep DynamoDB data here instead of .data/dynamodb (tests that restart DynamoDB Local). */
+  dataDir?: string | undefined;
   adminApiKey?: string | undefined;
   holdSeconds: number;
   stage?: string;
@@ -43,6 +45,16 @@ export interface RunningStack {
   /** Settles when any part of the stack exits on its own. */
   exited: Promise<string>;
   stop(): Promise<void>;
+  /**
+   * For fault tests: stop and start again DynamoDB Local (same port, same data)
+   * and the Step Functions endpoint (its running executions are lost, as in a crash).
+   */
+  faults: {
+    stopDynamoDb(): Promise<void>;
+    startDynamoDb(): Promise<void>;
+    stopStepFunctions(): Promise<void>;
+    startStepFunctions(): Promise<void>;
+  };
 }
 
 /**
@@ -88,20 +100,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await assertPortFree(options.lambdaPort, 'Lambda invoke', 'LAMBDA_PORT');
   await assertPortFree(options.stepFunctionsPort, 'Step Functions', 'SFN_PORT');
 
-  const [dynamo, service] = await Promise.all([
-    startDynamoDbLocal({
-      port: options.dynamoDbPort,
-      dataDir: options.inMemory ? null : resolve(DATA_DIR, 'dynamodb'),
-      log: options.log,
-    }),
-    readService(options.stage),
-  ]);
+  const dynamoOptions = {
+    port: options.dynamoDbPort,
+    dataDir: options.inMemory ? null : (options.dataDir ?? resolve(DATA_DIR, 'dynamodb')),
+    log: options.log,
+  };
+  const [firstDynamo, service] = await Promise.all([startDynamoDbLocal(dynamoOptions), readService(options.stage)]);
+  let dynamo = firstDynamo;
   const table = tableOf(service);
-  const children: ChildProcess[] = [dynamo.process];
+  const children: ChildProcess[] = [];
   const stoppers: (() => unknown)[] = [];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) await stop();
-    await Promise.all(children.map((child) => stopProcess(child)));
+    await Promise.all([...children.map((child) => stopProcess(child)), dynamo.stop()]);
     pidFile?.remove();
   };
 
@@ -110,14 +121,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await ensureTable(dynamo.endpoint, table);
 
     const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
-    const stepFunctions = await startLocalStepFunctions({
-      port: options.stepFunctionsPort,
-      machines: stateMachinesOf(service),
-      functionNames: functionNamesOf(service),
-      lambdaEndpoint,
-      log: options.log ?? ((line) => process.stdout.write(line)),
-    });
-    stoppers.push(() => stepFunctions.stop());
+    const startStepFunctions = () =>
+      startLocalStepFunctions({
+        port: options.stepFunctionsPort,
+        machines: stateMachinesOf(service),
+        functionNames: functionNamesOf(service),
+        lambdaEndpoint,
+        log: options.log ?? ((line) => process.stdout.write(line)),
+      });
+    let stepFunctions: Awaited<ReturnType<typeof startStepFunctions>> | undefined = await startStepFunctions();
+    stoppers.push(() => stepFunctions?.stop());
     const [holdMachine] = stateMachinesOf(service);
     if (!holdMachine) throw new Error('serverless.yml defines no state machine');
     const holdStateMachineArn = stepFunctions.stateMachineArn(holdMachine.name);
@@ -173,6 +186,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminKeyGenerated: admin.generated,
       exited,
       stop: stopAll,
+      faults: {
+        stopDynamoDb: () => dynamo.stop(),
+        async startDynamoDb() {
+          dynamo = await startDynamoDbLocal(dynamoOptions);
+        },
+        async stopStepFunctions() {
+          await stepFunctions?.stop();
+          stepFunctions = undefined;
+        },
+        async startStepFunctions() {
+          stepFunctions ??= await startStepFunctions();
+        },
+      },
     };
   } catch (error) {
     await stopAll();

@@ -12,18 +12,23 @@ export interface TestStack extends RunningStack {
  * known admin key, building in its own folder (so it can run beside `npm start` or
  * another stack), its output in .data/<name>.log.
  */
-export async function startTestStack(name: string, settings: { holdSeconds?: number; paymentLatencyMs?: number } = {}): Promise<TestStack> {
+export async function startTestStack(
+  name: string,
+  settings: { holdSeconds?: number; paymentLatencyMs?: number; /** DynamoDB data on disk, so it survives a restart. */ fileBacked?: boolean } = {},
+): Promise<TestStack> {
   const root = resolve(__dirname, '../..');
   const logFile = resolve(root, `.data/${name}.log`);
   mkdirSync(resolve(logFile, '..'), { recursive: true });
   writeFileSync(logFile, '');
   const buildFolder = `.esbuild-e2e/${name}-${process.pid}`;
+  const dataDir = resolve(root, `.data/${name}-dynamodb-${process.pid}`);
   const stack = await startStack({
     httpPort: await freePort(),
     lambdaPort: await freePort(),
     dynamoDbPort: await freePort(),
     stepFunctionsPort: await freePort(),
-    inMemory: true,
+    inMemory: !settings.fileBacked,
+    dataDir,
     adminApiKey: `adm_${name}_${Date.now()}_0123456789`,
     holdSeconds: settings.holdSeconds ?? 900,
     paymentLatencyMs: settings.paymentLatencyMs,
@@ -36,6 +41,7 @@ export async function startTestStack(name: string, settings: { holdSeconds?: num
     async stop() {
       await stack.stop();
       rmSync(resolve(root, buildFolder), { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
