@@ -211,6 +211,11 @@ export function confirmDelta(booking: Pick<Booking, 'quantity' | 'amount_cents'>
   };
 }
 
+/** The change that undoes `delta` (a booking withdrawn as if it had never been made). */
+export function reverseDelta(delta: CounterDelta): CounterDelta {
+  return Object.fromEntries(Object.entries(delta).map(([name, change]) => [name, change === 0 ? 0 : -change])) as unknown as CounterDelta;
+}
+
 export function applyDelta<T extends CounterDelta>(counters: T, delta: CounterDelta): T {
   const next = { ...counters };
   for (const key of Object.keys(delta) as (keyof CounterDelta)[]) next[key] = (counters[key] + delta[key]) as T[keyof CounterDelta];

@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta } from '../domain/booking';
+import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta } from '../domain/booking';
 import type { Event } from '../domain/event';
 import type { Table } from './client';
 import { cancelledTransaction } from './conditions';
@@ -145,15 +145,7 @@ export function bookingStore(table: Table): BookingStore {
      * (sharded counters), which this design leaves for when a sale needs it.
      */
     async create(booking, expected, idempotency) {
-      const hold = counterUpdate({
-        available_tickets: -booking.quantity,
-        tickets_held: booking.quantity,
-        tickets_sold: 0,
-        revenue_cents: 0,
-        bookings_pending: 1,
-        bookings_confirmed: 0,
-        bookings_cancelled: 0,
-      });
+      const hold = counterUpdate(holdDelta(booking));
       const tallyCondition =
         expected.maxPerUser === null ? undefined : 'attribute_not_exists(tickets) OR tickets <= :room';
       try {
@@ -302,15 +294,7 @@ export function bookingStore(table: Table): BookingStore {
     },
 
     async withdraw(booking) {
-      const back = counterUpdate({
-        available_tickets: booking.quantity,
-        tickets_held: -booking.quantity,
-        tickets_sold: 0,
-        revenue_cents: 0,
-        bookings_pending: -1,
-        bookings_confirmed: 0,
-        bookings_cancelled: 0,
-      });
+      const back = counterUpdate(reverseDelta(holdDelta(booking)));
       try {
         await client.send(
           new TransactWriteCommand({

@@ -1,6 +1,6 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type Booking, BookingStatus } from '../../lib/domain/booking';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Booking } from '../../lib/domain/booking';
 import { AppError, BookingStatusError, InsufficientTicketsError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
 import { CreateEventBody, type Event } from '../../lib/domain/event';
 import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
@@ -8,9 +8,9 @@ import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
 import { idempotencyStore } from '../../lib/store/idempotency';
-import { bookingsByEventStatus } from '../../lib/store/keys';
 import { type BookingDeps, cancelBooking, createBooking, listBookings } from '../../lib/usecases/bookings';
 import { createEvent, getEvent, updateEvent } from '../../lib/usecases/events';
+import * as recount from '../support/recount';
 import { testTable } from '../support/table';
 
 const table = testTable();
@@ -41,52 +41,8 @@ async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
   return createEvent(deps.events, input, new Date());
 }
 
-/** Every booking item of an event, read from its status partitions (the recount). */
-async function bookingsOf(eventId: string): Promise<Booking[]> {
-  const found: Booking[] = [];
-  for (const status of BookingStatus.options) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': bookingsByEventStatus(eventId, status) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...((page.Items ?? []) as Booking[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return found;
-}
-
-/** The event's counters must equal a recount of its booking items, and add up to the total. */
-async function expectCountersMatchRecount(eventId: string): Promise<Event> {
-  const event = await getEvent(deps.events, eventId);
-  const bookings = await bookingsOf(eventId);
-  const sum = (status: string) => bookings.filter((b) => b.status === status).reduce((n, b) => n + b.quantity, 0);
-  const count = (status: string) => bookings.filter((b) => b.status === status).length;
-  expect({
-    tickets_held: event.tickets_held,
-    tickets_sold: event.tickets_sold,
-    bookings_pending: event.bookings_pending,
-    bookings_confirmed: event.bookings_confirmed,
-    bookings_cancelled: event.bookings_cancelled,
-    revenue_cents: event.revenue_cents,
-  }).toEqual({
-    tickets_held: sum('PENDING'),
-    tickets_sold: sum('CONFIRMED'),
-    bookings_pending: count('PENDING'),
-    bookings_confirmed: count('CONFIRMED'),
-    bookings_cancelled: count('CANCELLED'),
-    revenue_cents: bookings.filter((b) => b.status === 'CONFIRMED').reduce((n, b) => n + b.amount_cents, 0),
-  });
-  expect(event.tickets_sold + event.tickets_held + event.available_tickets).toBe(event.total_tickets);
-  return event;
-}
+const bookingsOf = (eventId: string) => recount.bookingsOf(table, eventId);
+const expectCountersMatchRecount = (eventId: string, users: string[] = []) => recount.expectCountersMatchRecount(table, eventId, users);
 
 type Attempt = { ok: true; booking: Booking } | { ok: false; error: unknown; quantity: number };
 

@@ -1,8 +1,8 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HoldTimer } from '../../lib/adapters/hold-timer';
 import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
-import { type Booking, BookingStatus } from '../../lib/domain/booking';
+import type { Booking } from '../../lib/domain/booking';
 import {
   AppError,
   BookingStatusError,
@@ -18,10 +18,10 @@ import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
-import { bookingsByEventStatus } from '../../lib/store/keys';
 import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
 import { createEvent, getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
+import * as recount from '../support/recount';
 import { testTable } from '../support/table';
 
 /*
@@ -93,60 +93,7 @@ async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
   return createEvent(stores.events, input, new Date());
 }
 
-/** Every booking item of an event, read from its status partitions (the recount). */
-async function bookingsOf(eventId: string): Promise<Booking[]> {
-  const found: Booking[] = [];
-  for (const status of BookingStatus.options) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await table.client.send(
-        new QueryCommand({
-          TableName: table.name,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': bookingsByEventStatus(eventId, status) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...((page.Items ?? []) as Booking[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return found;
-}
-
-/**
- * The event's counters must equal a recount of its booking items and add up to the
- * total, and each user's tally (max_per_user) must equal their PENDING and CONFIRMED
- * tickets. `users` adds users who may have no booking left.
- */
-async function expectCountersMatchRecount(eventId: string, users: string[] = []): Promise<Event> {
-  const event = await getEvent(stores.events, eventId);
-  const bookings = await bookingsOf(eventId);
-  const sum = (status: string) => bookings.filter((b) => b.status === status).reduce((n, b) => n + b.quantity, 0);
-  const count = (status: string) => bookings.filter((b) => b.status === status).length;
-  expect({
-    tickets_held: event.tickets_held,
-    tickets_sold: event.tickets_sold,
-    bookings_pending: event.bookings_pending,
-    bookings_confirmed: event.bookings_confirmed,
-    bookings_cancelled: event.bookings_cancelled,
-    revenue_cents: event.revenue_cents,
-  }).toEqual({
-    tickets_held: sum('PENDING'),
-    tickets_sold: sum('CONFIRMED'),
-    bookings_pending: count('PENDING'),
-    bookings_confirmed: count('CONFIRMED'),
-    bookings_cancelled: count('CANCELLED'),
-    revenue_cents: bookings.filter((b) => b.status === 'CONFIRMED').reduce((n, b) => n + b.amount_cents, 0),
-  });
-  expect(event.tickets_sold + event.tickets_held + event.available_tickets).toBe(event.total_tickets);
-  const everyone = [...new Set([...bookings.map((b) => b.user_id), ...users])];
-  const tallies = await Promise.all(everyone.map(async (user) => [user, await stores.bookings.userTickets(eventId, user)] as const));
-  const live = (user: string) => bookings.filter((b) => b.user_id === user && b.status !== 'CANCELLED').reduce((n, b) => n + b.quantity, 0);
-  expect(Object.fromEntries(tallies)).toEqual(Object.fromEntries(everyone.map((user) => [user, live(user)])));
-  return event;
-}
+const expectCountersMatchRecount = (eventId: string, users: string[] = []) => recount.expectCountersMatchRecount(table, eventId, users);
 
 const countersOf = (e: Event) => ({
   available_tickets: e.available_tickets,
