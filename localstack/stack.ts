@@ -92,8 +92,9 @@ function pipeOutput(child: ChildProcess, log: ((line: string) => void) | undefin
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
-  const reaped = pidFile?.reapStale(/DynamoDBLocal|serverless/) ?? [];
-  if (reaped.length > 0) options.log?.(`Stopped leftovers of a previous run: ${reaped.join(', ')}\n`);
+  const reaped = (await pidFile?.reapStale(/DynamoDBLocal|serverless/)) ?? [];
+  const say = options.log ?? ((line: string) => process.stdout.write(line));
+  if (reaped.length > 0) say(`Stopped leftovers of a previous run: ${reaped.join(', ')}\n`);
 
   await assertPortFree(options.dynamoDbPort, 'DynamoDB Local', 'DYNAMODB_PORT');
   await assertPortFree(options.httpPort, 'HTTP API', 'PORT');
