@@ -22,25 +22,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  }
-  if (options.raw !== undefined) body = options.raw;
-  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
-  Object.assign(headers, options.headers);
-  const response = await fetch(baseUrl() + path, { method, headers, body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T };
+export function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  return apiAt<T>(baseUrl(), method, path, options);
 }
 
 let counter = 0;
