@@ -4,6 +4,8 @@
  *   integration  the stores against a real DynamoDB Local (started per run, in memory)
  *   e2e          HTTP against the whole stack, started as `npm start` starts it
  *   deploy       the CloudFormation templates `serverless package` makes per stage
+ *   chaos        hostile input, authorization, faults and limits; each file starts
+ *                its own stack (no globalSetup), so `npm run test:chaos` runs alone
  * TypeScript is transpiled by ts-jest without type-checking (tsconfig sets
  * isolatedModules; `npm run typecheck` checks types); middy is ESM-only, so its
  * JavaScript is transpiled to CommonJS too.
@@ -40,6 +42,7 @@ module.exports = {
       testMatch: ['<rootDir>/tests/deploy/**/*.test.ts'],
       globalSetup: '<rootDir>/tests/support/package-setup.ts',
     },
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/tests/chaos/**/*.test.ts'] },
   ],
   testTimeout: 30_000,
 };

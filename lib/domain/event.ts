@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import { Amount, centsToAmount, PriceInput } from './money';
+import { Text } from './text';
 import { Timestamp } from './time';
 import { TicketsCommittedError, ValidationError } from './errors';
 
 /** The writable fields of an event, as API.md defines them. */
 const writable = {
-  name: z.string().min(1).max(200),
-  description: z.string().max(5000),
+  name: Text(1, 200),
+  description: Text(0, 5000),
   date_time: Timestamp,
   total_tickets: z.number().int().min(1).max(1_000_000),
   ticket_price: PriceInput,

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
+import { Text } from './text';
 
 export const CreateUserBody = z
   .strictObject({
-    name: z.string().min(1).max(200),
+    name: Text(1, 200),
     email: z.email().max(254),
   })
   .meta({ id: 'CreateUser' });

@@ -38,3 +38,13 @@ export class ForbiddenError extends AppError {
   readonly code = 'forbidden';
   readonly title = 'Not allowed';
 }
+
+export class RouteNotFoundError extends AppError {
+  readonly kind = 'not-found';
+  readonly code = 'route-not-found';
+  readonly title = 'No such route';
+
+  constructor(method: string, path: string) {
+    super(`There is no route ${method} ${path.slice(0, 200)}; see /openapi.json`);
+  }
+}

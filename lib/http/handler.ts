@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Access, Caller } from '../domain/caller';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '../domain/errors';
 import { AuthenticationError, ForbiddenError } from './errors';
 import { logger } from './logger';
 import { toProblemResponse } from './problem';
@@ -16,8 +16,17 @@ function lowerCaseKeys(headers: Record<string, string | undefined>): Record<stri
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
+/**
+ * serverless-offline lets this header replace the authorizer's result (an emulator
+ * feature; API Gateway has none). A request carrying it is never admitted, so the
+ * local stack cannot be made to believe anyone is the admin or another user.
+ */
+const OFFLINE_AUTHORIZER_OVERRIDE = 'sls-offline-authorizer-override';
+
 /** The caller the authorizer put in the request context; anonymous on a public route. */
 function callerOf(event: HttpEvent): Caller {
+  const forged = Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === OFFLINE_AUTHORIZER_OVERRIDE);
+  if (forged) return { role: 'invalid' };
   const parsed = Caller.safeParse(event.requestContext.authorizer?.lambda);
   return parsed.success ? parsed.data : { role: 'anonymous' };
 }
@@ -27,6 +36,7 @@ function admit(access: Access, caller: Caller): Caller {
   if (access === 'public') return caller;
   if (caller.role === 'anonymous') throw new AuthenticationError('This route requires Authorization: Bearer <api key>');
   if (caller.role === 'invalid') throw new AuthenticationError('The API key is not valid');
+  if (caller.role === 'unavailable') throw new ServiceUnavailableError('The API key could not be checked right now; retry shortly', 1);
   if (access === 'admin' && caller.role !== 'admin') throw new ForbiddenError('Only the admin may do this');
   if (access === 'user' && caller.role !== 'user') throw new ForbiddenError('This route is for users; the admin key has no user account');
   return caller;
@@ -104,6 +114,7 @@ export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteReq
         requestId: event.requestContext.requestId,
         headers: lowerCaseKeys(event.headers ?? {}),
         path: event.rawPath,
+        method: event.requestContext.http?.method ?? '',
       } as RouteRequest<R>);
 
       const statusCode = reply.status ?? route.success.status;

@@ -6,7 +6,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 interface RawRequest {
-  body?: string | undefined;
+  body?: unknown;
   isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
 }
@@ -17,7 +17,10 @@ interface RawRequest {
  */
 export function readJsonBody(request: RawRequest): unknown {
   if (request.body === undefined || request.body === null || request.body === '') return undefined;
-  const text = request.isBase64Encoded ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
+  // API Gateway always hands over a string; serverless-offline hands over a falsy
+  // JSON body (`false`, `0`) already parsed. Either way, judge the text.
+  const raw = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+  const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
   const contentType = request.headers?.['content-type'] ?? request.headers?.['Content-Type'];
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();

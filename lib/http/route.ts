@@ -48,6 +48,7 @@ export interface RouteRequest<R extends RouteSpec> {
   headers: Record<string, string | undefined>;
   /** The request path as sent, e.g. `/bookings/abc/payment`. */
   path: string;
+  method: string;
 }
 
 export interface Reply {

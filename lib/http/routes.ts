@@ -11,7 +11,14 @@ const IdParams = z.object({
 
 /** `?limit=` (1..100, default 20) and `?cursor=` from the previous page. */
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Items per page (1..100)' }),
+  // Decimal digits only: `1e2`, `0x10` or `+5` are not a page size.
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
+    .default(20)
+    .meta({ description: 'Items per page (1..100)', type: 'integer', minimum: 1, maximum: 100, default: 20 }),
   cursor: z.string().min(1).max(2048).optional().meta({ description: 'next_cursor of the previous page' }),
 });
 

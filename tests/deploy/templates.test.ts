@@ -13,7 +13,8 @@ const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter
 
 /** The routes of ../shared/API.md: the contract the deployed HTTP API must serve. */
 const CONTRACT_ROUTES = {
-  public: ['GET /health', 'GET /openapi.json', 'POST /users', 'GET /events', 'GET /events/{id}'],
+  // `$default`: the catch-all that answers any other path with a 404 problem.
+  public: ['GET /health', 'GET /openapi.json', 'POST /users', 'GET /events', 'GET /events/{id}', '$default'],
   withKey: [
     'GET /users/me',
     'POST /events',

@@ -17,6 +17,7 @@ function deployedRoutes(): Map<string, boolean> {
   const deployed = new Map<string, boolean>();
   for (const fn of Object.values(functions)) {
     for (const event of fn.events ?? []) {
+      if (event.httpApi === '*') continue; // the catch-all 404 (functions/not-found.ts), no operation
       if (typeof event.httpApi === 'string') deployed.set(event.httpApi, false);
       else if (event.httpApi) deployed.set(`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`, event.httpApi.authorizer?.name === 'caller');
     }
