@@ -1,0 +1,391 @@
+/**
+ * Part 4. Cost per booking. The DynamoDB read and write units one booking's whole
+ * life consumes (create, pay or expire, the hold execution's end, a stats read, and
+ * the sweeper's reads while it is PENDING), measured on DynamoDB Local with
+ * ReturnConsumedCapacity added to every command by a middleware on a dedicated
+ * client, through the same use cases the handlers run; beside the floor the table
+ * design allows; then the AWS bill per million bookings (bench/prices.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { localClient } from '../../localstack/dynamodb-local';
+import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
+import { type Booking, toBookingView } from '../../lib/domain/booking';
+import type { Caller } from '../../lib/domain/caller';
+import { CreateEventBody, type Event } from '../../lib/domain/event';
+import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
+import { bookingStore } from '../../lib/store/bookings';
+import type { Table } from '../../lib/store/client';
+import { eventStore } from '../../lib/store/events';
+import { idempotencyStore } from '../../lib/store/idempotency';
+import { keys } from '../../lib/store/keys';
+import { userStore } from '../../lib/store/users';
+import { authenticate } from '../../lib/usecases/authenticate';
+import { type BookingDeps, createBooking } from '../../lib/usecases/bookings';
+import { createEvent, getEvent } from '../../lib/usecases/events';
+import { expireHold, payBooking } from '../../lib/usecases/holds';
+import { registerUser } from '../../lib/usecases/users';
+import { stateMachinesOf } from '../../localstack/service';
+import { PRICES } from '../prices';
+import { type Consumption, itemSize, meterCapacity } from '../support/capacity';
+import type { BenchContext } from '../support/context';
+import { createTableCopy, documentClientFor } from '../support/dynamo';
+import { fmt, type PartResult, table } from '../support/report';
+import { round } from '../support/stats';
+
+const TABLE = 'bench-cost';
+const HOLD_SECONDS = 900;
+/** Assumptions of the life (stated in BENCHMARKS.md). */
+const PAID_SHARE = 0.5;
+const STATS_READS_PER_BOOKING = 1;
+/** Minutes a booking stays PENDING: paid ones are paid this long after booking; unpaid ones wait out the hold. */
+const MINUTES_PENDING_PAID = 2;
+const MINUTES_PENDING_UNPAID = HOLD_SECONDS / 60;
+/** Lambda durations used when the cold-start part did not run (a stated estimate). */
+const ESTIMATED_MS = 20;
+
+const KB = (bytes: number) => Math.ceil(bytes / 1024);
+
+interface Step {
+  step: string;
+  /** What DynamoDB Local reported. */
+  measured: Consumption;
+  /** What AWS bills for what the code writes, from the items' sizes. */
+  expected: { read: number; write: number };
+  floor: { read: number; write: number; why: string };
+}
+
+export async function cost(ctx: BenchContext): Promise<PartResult> {
+  const started = performance.now();
+  const cpu = ctx.cpu();
+  const dynamo = await ctx.dynamo();
+  const service = await ctx.service();
+  await createTableCopy(dynamo, TABLE);
+  const raw = localClient(dynamo.endpoint);
+  const meter = meterCapacity(raw);
+  const t: Table = { client: documentClientFor(raw), name: TABLE };
+  const plain = localClient(dynamo.endpoint); // unmetered, for reading item sizes
+  const users = userStore(t);
+  const events = eventStore(t);
+  const bookings = bookingStore(t);
+  const idempotency = idempotencyStore(t);
+  const gateway = simulatedGateway({ latencyMs: 0 });
+  const deps: BookingDeps = { events, bookings, holds: { start: async () => undefined }, holdSeconds: HOLD_SECONDS, clock: () => new Date() };
+  const afterHold = { ...deps, clock: () => new Date(Date.now() + (HOLD_SECONDS + 1) * 1000) };
+  const adminKey = `adm_bench_cost_${Date.now()}_0123456789`;
+
+  try {
+    const user = await registerUser(users, { name: 'Cost', email: `cost.${Date.now()}@example.org` }, new Date());
+    const bearer = `Bearer ${user.api_key}`;
+    const eventOf = (maxPerUser: number | null): Promise<Event> =>
+      createEvent(
+        events,
+        CreateEventBody.parse({
+          name: 'Cost of a booking',
+          description: 'An event with a realistic description of a few sentences, so that the event item has the size it would have in production.',
+          date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          total_tickets: 1000,
+          ticket_price: '49.90',
+          max_per_user: maxPerUser,
+        }),
+        new Date(),
+      );
+    const event = await eventOf(null);
+    const capped = await eventOf(4);
+
+    /** POST /bookings as functions/bookings.ts runs it: the authorizer, then the handler's use case. */
+    const postBooking = async (eventId: string, idempotencyKey?: string): Promise<Booking> => {
+      const caller = (await authenticate(users, adminKey, bearer)) as Extract<Caller, { role: 'user' }>;
+      const body = { event_id: eventId, quantity: 1 };
+      const scope = idempotencyKey === undefined ? undefined : { user_id: caller.user_id, operation: 'POST /bookings', key: idempotencyKey };
+      let made: Booking | undefined;
+      await idempotently(idempotency, scope, requestFingerprint('/bookings', body), randomUUID(), async (complete) => {
+        const respond = (b: Booking) => ({ status: 201, headers: { location: `/bookings/${b.id}` }, body: toBookingView(b) });
+        made = await createBooking(deps, { user_id: caller.user_id, ...body }, complete && ((b) => complete(respond(b))));
+        return respond(made);
+      });
+      return made!;
+    };
+    const pay = async (b: Booking) => {
+      const caller = await authenticate(users, adminKey, bearer);
+      return payBooking({ ...deps, gateway }, b.id, caller, 'tok_visa');
+    };
+    const stats = async (eventId: string) => {
+      await authenticate(users, adminKey, `Bearer ${adminKey}`);
+      return getEvent(events, eventId);
+    };
+
+    // Warm the path once (first calls create nothing the later ones would not).
+    await postBooking(event.id);
+
+    const create = await meter.measure(() => postBooking(event.id));
+    const keyedKey = `order-${randomUUID()}`;
+    const createKeyed = await meter.measure(() => postBooking(event.id, keyedKey));
+    const createCapped = await meter.measure(() => postBooking(capped.id));
+    const paid = await meter.measure(() => pay(create.result));
+    const holdEndPaid = await meter.measure(() => expireHold(afterHold, create.result.id));
+    const unpaidBooking = await postBooking(event.id);
+    const holdEndUnpaid = await meter.measure(() => expireHold(afterHold, unpaidBooking.id));
+    const statsRead = await meter.measure(() => stats(event.id));
+    if (holdEndPaid.result !== 'already-final' || holdEndUnpaid.result !== 'expired') {
+      throw new Error(`unexpected hold ends: ${holdEndPaid.result}, ${holdEndUnpaid.result}`);
+    }
+
+    // The sweeper reads the whole PENDING partition every minute: its cost per
+    // pending booking per sweep, measured on 40 live holds in a table of their own.
+    await createTableCopy(dynamo, `${TABLE}-sweep`);
+    const st: Table = { client: documentClientFor(raw), name: `${TABLE}-sweep` };
+    const sweepDeps: BookingDeps = { ...deps, events: eventStore(st), bookings: bookingStore(st) };
+    const sweepEvent = await createEvent(sweepDeps.events, CreateEventBody.parse({ name: 'Sweep', date_time: new Date(Date.now() + 86_400_000).toISOString(), total_tickets: 100, ticket_price: 1 }), new Date());
+    for (let i = 0; i < 40; i++) await createBooking(sweepDeps, { user_id: `sweep-${i}`, event_id: sweepEvent.id, quantity: 1 });
+    const sweep = await meter.measure(() => sweepDeps.bookings.expiredPending(new Date(), 500));
+    const sweepPerPending = sweep.used.read / 40;
+
+    // Item sizes, for the model of what AWS bills and for the floor.
+    const keyed = createKeyed.result;
+    const sizeOf = async (key: Record<string, string>, without: string[] = []) => {
+      const item = (await plain.send(new GetItemCommand({ TableName: TABLE, Key: marshall(key), ConsistentRead: true }))).Item;
+      if (!item) return 0;
+      for (const name of without) delete item[name];
+      return itemSize(item);
+    };
+    const idemKey = keys.idempotency(user.id, 'POST /bookings', keyedKey);
+    const sizes = {
+      event: await sizeOf(keys.event(event.id)),
+      booking_pending: await sizeOf(keys.booking(keyed.id)),
+      booking_confirmed: await sizeOf(keys.booking(create.result.id)),
+      booking_cancelled: await sizeOf(keys.booking(unpaidBooking.id)),
+      tally: await sizeOf(keys.tally(event.id, user.id)),
+      idempotency_claim: await sizeOf(idemKey, ['response', 'completed_at']),
+      idempotency_completed: await sizeOf(idemKey),
+    };
+
+    // What AWS bills for exactly what the code writes, from the items' sizes: a
+    // transactional write costs 2 units per KB for the item and (as DynamoDB Local
+    // accounts it) 2 per KB for each index entry it rewrites; an index entry whose
+    // key changes is a delete of the old entry and a put of the new one. The event
+    // item is in gsi1 (events by date, projection ALL), so every counter change
+    // rewrites that entry too. A strongly consistent GetItem up to 4 KB: 1 unit.
+    const e = KB(sizes.event);
+    const t = KB(sizes.tally);
+    const bp = KB(sizes.booking_pending);
+    const bc = KB(sizes.booking_confirmed);
+    const bx = KB(sizes.booking_cancelled);
+    const eventWrite = 2 * e + 2 * e;
+    const bookingPut = 2 * bp * 4;
+    const moved = (from: number, to: number) => 2 * to + 2 * to + 2 * (from + to) + 2 * (from + to);
+    const createWrites = eventWrite + 2 * t + bookingPut;
+    // The floor: only what the design cannot do without. The booking, its index
+    // entries and the event's counters (with the event's gsi1 entry); no tally for
+    // an uncapped event, no Idempotency-Key, nothing for a paid booking's hold end;
+    // reads eventually consistent (0.5 unit per 4 KB) of each item a step must see.
+    const steps: Step[] = [
+      {
+        step: 'POST /bookings (authorizer + create)',
+        measured: create.used,
+        expected: { read: 2, write: createWrites },
+        floor: { read: 1, write: eventWrite + bookingPut, why: 'event + its gsi1 entry, booking + 3 index entries; reads: key, event' },
+      },
+      {
+        step: 'POST /bookings with Idempotency-Key',
+        measured: createKeyed.used,
+        expected: { read: 2, write: createWrites + KB(sizes.idempotency_claim) + 2 * KB(sizes.idempotency_completed) },
+        floor: { read: 1, write: eventWrite + bookingPut, why: 'the same (remembering the key is a feature, not a necessity)' },
+      },
+      {
+        step: 'POST /bookings, event with max_per_user',
+        measured: createCapped.used,
+        expected: { read: 3, write: createWrites },
+        floor: { read: 1.5, write: eventWrite + bookingPut + 2 * t, why: '+ the tally, read and written' },
+      },
+      {
+        step: 'POST /bookings/{id}/payment (authorizer + pay)',
+        measured: paid.used,
+        expected: { read: 2, write: moved(bp, bc) + eventWrite },
+        floor: { read: 1, write: moved(bp, bc) + eventWrite, why: 'booking + gsi1 entry, gsi2 and gsi3 entries moved (delete + put), event + gsi1 entry' },
+      },
+      {
+        step: 'hold execution ends, booking paid (expire Lambda)',
+        measured: holdEndPaid.used,
+        expected: { read: 1, write: 0 },
+        floor: { read: 0, write: 0, why: 'nothing (the payment could stop the execution)' },
+      },
+      {
+        step: 'hold execution ends, booking unpaid (expire Lambda)',
+        measured: holdEndUnpaid.used,
+        expected: { read: 1, write: moved(bp, bx) + eventWrite + 2 * t },
+        floor: { read: 0.5, write: moved(bp, bx) + eventWrite, why: 'as a payment; the tally write is needed only with max_per_user' },
+      },
+      {
+        step: 'GET /events/{id}/stats (admin)',
+        measured: statsRead.used,
+        expected: { read: 1, write: 0 },
+        floor: { read: 0.5, write: 0, why: 'one read of the event item (the admin key needs no read)' },
+      },
+    ];
+    const disagree = steps.filter((x) => x.measured.read !== x.expected.read || x.measured.write !== x.expected.write);
+
+    // DynamoDB Local's own accounting of transactions, checked: two Puts of the same
+    // size in one TransactWriteItems should cost 2 x 2 units.
+    const probe = await meter.measure(() =>
+      raw.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [0, 1].map((i) => ({ Put: { TableName: `${TABLE}-sweep`, Item: marshall({ pk: `PROBE#${i}`, sk: 'PROBE', pad: 'x'.repeat(500) }) } })),
+        }),
+      ),
+    );
+
+    const life = (paidShare: number) => {
+      const m = (x: { read: number; write: number }, k: number) => ({ read: x.read * k, write: x.write * k });
+      const parts = [
+        m(steps[0]!.expected, 1),
+        m(steps[3]!.expected, paidShare),
+        m(steps[4]!.expected, paidShare),
+        m(steps[5]!.expected, 1 - paidShare),
+        m(steps[6]!.expected, STATS_READS_PER_BOOKING),
+        { read: sweepPerPending * (paidShare * MINUTES_PENDING_PAID + (1 - paidShare) * MINUTES_PENDING_UNPAID), write: 0 },
+      ];
+      const floorParts = [
+        steps[0]!.floor,
+        { read: steps[3]!.floor.read * paidShare, write: steps[3]!.floor.write * paidShare },
+        { read: steps[5]!.floor.read * (1 - paidShare), write: steps[5]!.floor.write * (1 - paidShare) },
+        { read: steps[6]!.floor.read * STATS_READS_PER_BOOKING, write: 0 },
+      ];
+      const sum = (xs: { read: number; write: number }[]) => xs.reduce((n, x) => ({ read: n.read + x.read, write: n.write + x.write }), { read: 0, write: 0 });
+      return { measured: sum(parts), floor: sum(floorParts) };
+    };
+    const lives = { paid: life(1), expired: life(0), blended: life(PAID_SHARE) };
+
+    // The AWS bill per million bookings.
+    const coldStart = ctx.results['cold-start']?.figures as { functions?: { fn: string; warm_invocation_ms: number }[] } | undefined;
+    const measuredMs = (fn: string) => coldStart?.functions?.find((f) => f.fn === fn)?.warm_invocation_ms;
+    const ms = (fn: string) => Math.ceil(measuredMs(fn) ?? ESTIMATED_MS);
+    const durationSource = coldStart ? 'warm invocations measured by the cold-start part (this run), rounded up to 1 ms' : `an estimate of ${ESTIMATED_MS} ms each (cold-start part not run)`;
+    const invocations: [string, number][] = [
+      ['authorizer', 1 + PAID_SHARE + STATS_READS_PER_BOOKING],
+      ['createBooking', 1],
+      ['payBooking', PAID_SHARE],
+      ['expireBooking', 1],
+      ['eventStats', STATS_READS_PER_BOOKING],
+    ];
+    const lambdaRequests = invocations.reduce((n, [, k]) => n + k, 0);
+    const lambdaMs = invocations.reduce((n, [fn, k]) => n + k * ms(fn), 0);
+    const gbSeconds = (lambdaMs / 1000) * (PRICES.lambda.memoryMb / 1024);
+    const httpRequests = 1 + PAID_SHARE + STATS_READS_PER_BOOKING;
+    const [machine] = stateMachinesOf(service);
+    const transitions = transitionsOf(machine?.definition);
+    const w = lives.blended.measured.write;
+    const r = lives.blended.measured.read;
+    const bill = [
+      { item: 'DynamoDB writes', perMillion: w * PRICES.dynamodb.perMillionWriteUnits, arithmetic: `${round(w, 2)} WRU x $${PRICES.dynamodb.perMillionWriteUnits}` },
+      { item: 'DynamoDB reads', perMillion: r * PRICES.dynamodb.perMillionReadUnits, arithmetic: `${round(r, 2)} RRU x $${PRICES.dynamodb.perMillionReadUnits}` },
+      { item: 'Lambda requests', perMillion: lambdaRequests * PRICES.lambda.perMillionRequests, arithmetic: `${lambdaRequests} invocations x $${PRICES.lambda.perMillionRequests}` },
+      {
+        item: 'Lambda compute',
+        perMillion: gbSeconds * 1e6 * PRICES.lambda.perGbSecond,
+        arithmetic: `${lambdaMs} ms x 0.5 GB = ${round(gbSeconds, 4)} GB-s x 1e6 x $${PRICES.lambda.perGbSecond}`,
+      },
+      { item: 'HTTP API', perMillion: httpRequests * PRICES.httpApi.perMillionRequests, arithmetic: `${httpRequests} requests x $${PRICES.httpApi.perMillionRequests}` },
+      {
+        item: 'Step Functions (Standard)',
+        perMillion: (transitions * 1e6 * PRICES.stepFunctions.perThousandTransitions) / 1000,
+        arithmetic: `${transitions} transitions x 1e6 / 1000 x $${PRICES.stepFunctions.perThousandTransitions}`,
+      },
+    ];
+    const total = bill.reduce((n, x) => n + x.perMillion, 0);
+
+    console.log(
+      table(
+        'DynamoDB capacity per step: measured (DynamoDB Local, ReturnConsumedCapacity TOTAL), AWS rules on the item sizes, and the floor of the table design',
+        ['step', 'measured RRU', 'measured WRU', 'calls (units reported)', 'AWS RRU', 'AWS WRU', 'floor RRU', 'floor WRU', 'floor: what must be read and written'],
+        steps.map((x) => [
+          x.step,
+          String(x.measured.read),
+          String(x.measured.write),
+          x.measured.calls.join(', '),
+          String(x.expected.read),
+          String(x.expected.write),
+          String(x.floor.read),
+          String(x.floor.write),
+          x.floor.why,
+        ]),
+      ),
+    );
+    console.log(
+      `  item sizes (bytes): ${Object.entries(sizes).map(([k, v]) => `${k} ${v}`).join(', ')}; sweeper: ${round(sweepPerPending, 4)} RRU per pending booking per sweep (40 live holds: ${sweep.used.read} RRU)`,
+    );
+    console.log(
+      `  DynamoDB Local agrees with the AWS rules on ${steps.length - disagree.length} of ${steps.length} steps${disagree.length ? ` (not on: ${disagree.map((x) => x.step).join('; ')})` : ''}; its probe of two 0.5 KB Puts in one transaction reports ${probe.used.write} units (AWS: 4). The bill below uses the AWS rules.`,
+    );
+    console.log(
+      table(
+        `One booking's life (stats reads per booking: ${STATS_READS_PER_BOOKING}; sweeps while PENDING: ${MINUTES_PENDING_PAID} if paid, ${MINUTES_PENDING_UNPAID} if not)`,
+        ['life', 'RRU', 'WRU', 'floor RRU', 'floor WRU', 'WRU / floor'],
+        Object.entries(lives).map(([name, l]) => [
+          name === 'blended' ? `blended (${PAID_SHARE * 100}% paid)` : name,
+          l.measured.read.toFixed(2),
+          l.measured.write.toFixed(2),
+          l.floor.read.toFixed(2),
+          l.floor.write.toFixed(2),
+          fmt.x(l.measured.write / l.floor.write),
+        ]),
+      ),
+    );
+    console.log(
+      table(
+        `AWS cost per million bookings (blended life; ${PRICES.source}; Lambda durations: ${durationSource})`,
+        ['item', 'per million bookings', 'arithmetic'],
+        [...bill.map((x) => [x.item, fmt.usd(x.perMillion, 2), x.arithmetic]), ['total', fmt.usd(total, 2), `${fmt.usd(total / 1e6, 6)} per booking`]],
+      ),
+    );
+
+    return {
+      part: 'cost',
+      seconds: round((performance.now() - started) / 1000, 1),
+      cpuBaselineMs: cpu.ms,
+      figures: {
+        prices: PRICES,
+        assumptions: {
+          paid_share: PAID_SHARE,
+          stats_reads_per_booking: STATS_READS_PER_BOOKING,
+          minutes_pending_paid: MINUTES_PENDING_PAID,
+          minutes_pending_unpaid: MINUTES_PENDING_UNPAID,
+          lambda_durations: durationSource,
+        },
+        item_sizes_bytes: sizes,
+        steps: steps.map((x) => ({ step: x.step, measured: { read: x.measured.read, write: x.measured.write, calls: x.measured.calls }, aws_rules: x.expected, floor: x.floor })),
+        dynamodb_local_disagrees_on: disagree.map((x) => x.step),
+        dynamodb_local_probe_two_puts_in_one_transaction_wru: probe.used.write,
+        sweeper_rru_per_pending_per_sweep: round(sweepPerPending, 4),
+        lives,
+        lambda: { invocations: Object.fromEntries(invocations), requests: lambdaRequests, ms_per_booking: lambdaMs, gb_seconds: gbSeconds },
+        http_api_requests: httpRequests,
+        step_functions_transitions: transitions,
+        per_million_bookings: Object.fromEntries(bill.map((x) => [x.item, round(x.perMillion, 2)])),
+        per_million_total: round(total, 2),
+      },
+      checks: [],
+      targets: [],
+      notes: [
+        'Capacity units do not depend on the machine; the Lambda durations do (and DynamoDB Local answers faster than DynamoDB across a network).',
+      ],
+    };
+  } finally {
+    raw.destroy();
+    plain.destroy();
+  }
+}
+
+/** State transitions of one execution on its happy path: every state entered from StartAt to End. */
+function transitionsOf(definition: Record<string, unknown> | undefined): number {
+  if (!definition) return 0;
+  const states = definition.States as Record<string, { Next?: string; End?: boolean }>;
+  let name = definition.StartAt as string | undefined;
+  let count = 0;
+  while (name && states[name] && count < 100) {
+    count++;
+    name = states[name]!.End ? undefined : states[name]!.Next;
+  }
+  return count;
+}
