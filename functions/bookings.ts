@@ -6,7 +6,8 @@ import { InsufficientTicketsError, PaymentDeclinedError, PaymentGatewayError } f
 import { routes } from '../lib/http/routes';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
 import { payBooking } from '../lib/usecases/holds';
-import { bookingDeps, gateway, stores } from '../lib/wiring';
+import { bookingDeps, gateway } from '../lib/booking-wiring';
+import { stores } from '../lib/wiring';
 
 export const create = httpRoute(routes.createBooking, async ({ body, caller, headers, path, requestId }) => {
   const key = idempotencyKeyOf(headers);

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { logger } from '../lib/http/logger';
 import { count } from '../lib/http/metrics';
 import { expireHold, type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
-import { bookingDeps } from '../lib/wiring';
+import { bookingDeps } from '../lib/booking-wiring';
 
 const ExpireInput = z.object({ booking_id: z.string().min(1) });
 

@@ -4,6 +4,9 @@
  * and the time a fresh `node` process takes to load it and to handle a first
  * request (a minimal API Gateway v2 event, with the environment the function gets,
  * against DynamoDB Local and a stub Step Functions endpoint), measured separately.
+ * The authorizer runs twice: with the admin key in the environment (`dev`, the
+ * local stack) and as deployed stages run it, reading the key from SSM (a stub
+ * endpoint that answers GetParameter), where its first request loads the SSM client.
  * Then where the load time goes: Node's own start, the AWS SDK modules the bundle
  * requires, the bundle's own code, and the source map (NODE_OPTIONS=--enable-source-maps,
  * as serverless.yml deploys it).
@@ -19,6 +22,7 @@ import { CreateEventBody, type Event } from '../../lib/domain/event';
 import { bookingStore } from '../../lib/store/bookings';
 import { eventStore } from '../../lib/store/events';
 import { userStore } from '../../lib/store/users';
+import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, createBooking } from '../../lib/usecases/bookings';
 import { createEvent } from '../../lib/usecases/events';
 import { registerUser } from '../../lib/usecases/users';
@@ -55,6 +59,8 @@ if (mode === 'require') {
 const t0 = performance.now();
 const mod = require(process.env.BENCH_BUNDLE);
 out.load_ms = performance.now() - t0;
+// The SDK packages loaded with the bundle: a require() inside a lazy import() is not.
+out.sdk_at_load = [...new Set(Object.keys(require.cache).map((k) => (/node_modules[/](@aws-sdk[/][^/]+)[/]/.exec(k) || [])[1]).filter(Boolean))];
 const handler = mod[process.env.BENCH_EXPORT];
 const [first, second] = JSON.parse(process.env.BENCH_EVENTS);
 const context = (name) => ({
@@ -66,7 +72,7 @@ const context = (name) => ({
 const summary = (r) => {
   if (!r || typeof r !== 'object') return String(r);
   if (r.statusCode !== undefined) return r.statusCode;
-  if (r.isAuthorized !== undefined) return 'authorized:' + r.isAuthorized;
+  if (r.isAuthorized !== undefined) return 'authorized:' + r.isAuthorized + ':' + (r.context && r.context.role);
   if (r.result !== undefined) return r.result;
   if (r.found !== undefined) return 'found:' + r.found + ' expired:' + r.expired;
   return JSON.stringify(r).slice(0, 60);
@@ -89,6 +95,7 @@ interface ChildResult {
   first_ms?: number;
   second_ms?: number;
   first?: string | number;
+  sdk_at_load?: string[];
   second?: string | number;
   wall_ms: number;
 }
@@ -119,6 +126,33 @@ async function stubStepFunctions(): Promise<{ endpoint: string; server: Server }
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify({ executionArn: `arn:aws:states:us-east-1:000000000000:execution:bench:${randomUUID()}`, startDate: Date.now() / 1000 }));
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { endpoint: `http://127.0.0.1:${port}`, server };
+}
+
+/**
+ * An SSM endpoint that answers GetParameter with the admin key: where deployed
+ * stages keep it (lib/adapters/admin-key.ts), for the authorizer's first request
+ * as it runs there.
+ */
+async function stubSsm(name: string, value: string): Promise<{ endpoint: string; server: Server }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const input = JSON.parse(body || '{}') as { Name?: string; WithDecryption?: boolean };
+      const ok = req.headers['x-amz-target'] === 'AmazonSSM.GetParameter' && input.Name === name && input.WithDecryption === true;
+      res.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(
+        JSON.stringify(
+          ok
+            ? { Parameter: { Name: name, Type: 'SecureString', Value: value, Version: 1, ARN: `arn:aws:ssm:us-east-1:000000000000:parameter${name}` } }
+            : { __type: 'ValidationException', message: `unexpected request ${req.headers['x-amz-target']} ${body}` },
+        ),
+      );
     });
   });
   const port = await freePort();
@@ -217,11 +251,14 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
   onCleanup('stub Step Functions endpoint', () => new Promise((r) => sfn.server.close(() => r(undefined))));
   const users = userStore(t);
   const events = eventStore(t);
-  const deps: BookingDeps = { events, bookings: bookingStore(t), holds: { start: async () => undefined }, holdSeconds: 900, clock: () => new Date() };
+  const deps: BookingDeps = { events: recentEvents(events), bookings: bookingStore(t), holds: { start: async () => undefined }, holdSeconds: 900, clock: () => new Date() };
   const user = await registerUser(users, { name: 'Cold', email: `cold.${Date.now()}@example.org` }, new Date());
   const caller: Caller = { role: 'user', user_id: user.id };
   const admin: Caller = { role: 'admin' };
   const adminKey = `adm_bench_cold_start_${Date.now()}`;
+  const adminKeyParameter = '/ticket-booking/bench/admin-api-key';
+  const ssm = await stubSsm(adminKeyParameter, adminKey);
+  onCleanup('stub SSM endpoint', () => new Promise((r) => ssm.server.close(() => r(undefined))));
   const eventInput = () =>
     CreateEventBody.parse({ name: 'Cold start', date_time: new Date(Date.now() + 86_400_000).toISOString(), total_tickets: 100_000, ticket_price: '20.00' });
   const anEvent = (): Promise<Event> => createEvent(events, eventInput(), new Date());
@@ -241,6 +278,17 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
       rawQueryString: '',
       headers: { authorization: `Bearer ${user.api_key}` },
       requestContext: httpEvent('POST /bookings', '/bookings').requestContext,
+    }),
+    'authorizer, key in SSM': async () => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: 'arn:aws:execute-api:us-east-1:000000000000:bench/$default/POST/events',
+      identitySource: [],
+      routeKey: 'POST /events',
+      rawPath: '/events',
+      rawQueryString: '',
+      headers: { authorization: `Bearer ${adminKey}` },
+      requestContext: httpEvent('POST /events', '/events').requestContext,
     }),
     health: async () => httpEvent('GET /health', '/health'),
     openapi: async () => httpEvent('GET /openapi.json', '/openapi.json'),
@@ -270,14 +318,21 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
       return httpEvent('POST /bookings/{id}/payment', `/bookings/${b.id}/payment`, { caller, params: { id: b.id }, body: { payment_token: 'tok_visa' } });
     },
     expireBooking: async () => ({ booking_id: (await anExpiredBooking()).id }),
+    notFound: async () => {
+      // The catch-all: API Gateway sends a path no route serves to `$default`.
+      const request = httpEvent('GET /no-such-path', '/no-such-path');
+      return { ...request, routeKey: '$default', requestContext: { ...request.requestContext, routeKey: '$default' } };
+    },
     sweepExpiredHolds: async () => ({ version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} }),
   };
   const expected: Record<string, string> = {
-    authorizer: 'authorized:true',
+    authorizer: 'authorized:true:user',
+    'authorizer, key in SSM': 'authorized:true:admin',
     createUser: '201',
     createEvent: '201',
     createBooking: '201',
     deleteEvent: '204',
+    notFound: '404',
   };
 
   // 4. The child's environment: what serverless.yml gives the functions, pointed at
@@ -309,42 +364,56 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
   // function per round, with the yardsticks: Node starting and exiting, and
   // requiring @aws-sdk/client-dynamodb alone), so that a burst of someone else's
   // load hits every function alike.
-  ctx.log(`cold start: ${bundles.length} functions x ${RUNS} fresh processes`);
+  ctx.log(`cold start: ${bundles.length} functions (and the authorizer with its key in SSM) x ${RUNS} fresh processes`);
   const bare: ChildResult[] = [];
   const dynamoSdk: ChildResult[] = [];
-  const runsOf = new Map<string, { result: ChildResult; yardstick: number }[]>(bundles.map((b) => [b.fn, []]));
+  // Each function as `dev` runs it (the admin key in ADMIN_API_KEY), and the
+  // authorizer once more as deployed stages run it: the key read from SSM.
+  const authorizerBundle = bundles.find((b) => b.fn === 'authorizer')!;
+  const cases = [
+    ...bundles.map((b) => ({ label: b.fn, b, env: {} as Record<string, string> })),
+    { label: 'authorizer, key in SSM', b: authorizerBundle, env: { ADMIN_API_KEY: '', ADMIN_API_KEY_PARAMETER: adminKeyParameter, AWS_ENDPOINT_URL_SSM: ssm.endpoint } },
+  ];
+  const runsOf = new Map<string, { result: ChildResult; yardstick: number }[]>(cases.map((c) => [c.label, []]));
   for (let i = 0; i < RUNS; i++) {
     bare.push(await runChild(script, { ...baseEnv, BENCH_MODE: 'require', BENCH_MODULES: '[]' }, asDeployed, outFile));
     const yardstick = await runChild(script, { ...baseEnv, BENCH_MODE: 'require', BENCH_MODULES: '["@aws-sdk/client-dynamodb"]' }, asDeployed, outFile);
     dynamoSdk.push(yardstick);
-    for (const b of bundles) {
-      const fixture = fixtures[b.fn];
-      if (!fixture) throw new Error(`no request for function ${b.fn}`);
-      const env = { ...baseEnv, BENCH_MODE: 'handler', BENCH_BUNDLE: b.path, BENCH_EXPORT: b.exportName, BENCH_FUNCTION: b.name, BENCH_EVENTS: JSON.stringify([await fixture(), await fixture()]) };
-      runsOf.get(b.fn)!.push({ result: await runChild(script, env, asDeployed, outFile), yardstick: yardstick.load_ms });
+    for (const { label, b, env: caseEnv } of cases) {
+      const fixture = fixtures[label];
+      if (!fixture) throw new Error(`no request for function ${label}`);
+      const env = { ...baseEnv, ...caseEnv, BENCH_MODE: 'handler', BENCH_BUNDLE: b.path, BENCH_EXPORT: b.exportName, BENCH_FUNCTION: b.name, BENCH_EVENTS: JSON.stringify([await fixture(), await fixture()]) };
+      runsOf.get(label)!.push({ result: await runChild(script, env, asDeployed, outFile), yardstick: yardstick.load_ms });
     }
   }
   const nodeBootMs = median(bare.map((r) => r.boot_ms));
   const nodeWallMs = median(bare.map((r) => r.wall_ms));
   const dynamoSdkMs = median(dynamoSdk.map((r) => r.load_ms));
+  /** The SDK modules a bundle requires that are loaded with it (not only on some request). */
+  const sdkAtLoad = (label: string) => {
+    const loaded = new Set(runsOf.get(label)!.flatMap((r) => r.result.sdk_at_load ?? []));
+    return cases.find((c) => c.label === label)!.b.sdkModules.filter((m) => loaded.has(m));
+  };
   const perFunction = [];
-  for (const b of bundles) {
-    const rounds = runsOf.get(b.fn)!;
+  for (const { label, b } of cases) {
+    const rounds = runsOf.get(label)!;
     const runs = rounds.map((r) => r.result);
     const answers = [...new Set(runs.map((r) => String(r.first)))];
-    const want = expected[b.fn] ?? (b.fn === 'expireBooking' ? 'expired' : b.fn === 'sweepExpiredHolds' ? 'found:' : '200');
+    const want = expected[label] ?? (b.fn === 'expireBooking' ? 'expired' : b.fn === 'sweepExpiredHolds' ? 'found:' : '200');
     const good = runs.every((r) => String(r.first).includes(want) && String(r.second).includes(want));
-    checks.push(check(`cold start: ${b.fn} loads and answers its first request`, good, `first: ${answers.join(', ')}; second: ${[...new Set(runs.map((r) => String(r.second)))].join(', ')}`));
+    checks.push(check(`cold start: ${label} loads and answers its first request`, good, `first: ${answers.join(', ')}; second: ${[...new Set(runs.map((r) => String(r.second)))].join(', ')}`));
     perFunction.push({
-      fn: b.fn,
+      fn: label,
       file: b.file,
       js_bytes: b.jsBytes,
       map_bytes: b.mapBytes,
       zip_bytes: b.zipBytes,
       sdk_modules: b.sdkModules,
+      sdk_modules_at_load: sdkAtLoad(label),
       load_ms: round(median(runs.map((r) => r.load_ms))),
       load_in_client_dynamodb_requires: round(median(rounds.map((r) => r.result.load_ms / r.yardstick)), 2),
       first_invocation_ms: round(median(runs.map((r) => r.first_ms ?? Number.NaN))),
+      load_and_first_ms: round(median(runs.map((r) => r.load_ms + (r.first_ms ?? Number.NaN)))),
       warm_invocation_ms: round(median(runs.map((r) => r.second_ms ?? Number.NaN))),
       node_boot_ms: round(median(runs.map((r) => r.boot_ms))),
       process_wall_ms: round(median(runs.map((r) => r.wall_ms))),
@@ -354,9 +423,9 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
   }
 
   // 6. Where the load time goes, per bundle file, in interleaved fresh processes:
-  // the SDK modules it requires alone, the bundle without source maps, and with.
+  // the SDK modules it loads with it, alone, the bundle without source maps, and with.
   ctx.log('cold start: where the load time goes');
-  const files = [...new Map(bundles.map((b) => [b.file, b])).values()];
+  const files = [...new Map(bundles.map((b) => [b.file, { ...b, sdkModules: sdkAtLoad(b.fn) }])).values()];
   const breakdown = [];
   for (const b of files) {
     const sdk: number[] = [];
@@ -405,13 +474,14 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
   console.log(
     table(
       `Cold start per function (median of ${RUNS} fresh processes; NODE_OPTIONS=--enable-source-maps as deployed)`,
-      ['function', 'bundle js', 'zip', 'load', 'first request', 'warm request', 'load / require(client-dynamodb)', 'first answer'],
+      ['function', 'bundle js', 'zip', 'load', 'first request', 'load + first', 'warm request', 'load / require(client-dynamodb)', 'first answer'],
       perFunction.map((f) => [
         f.fn,
         fmt.kb(f.js_bytes),
         fmt.kb(f.zip_bytes),
         fmt.ms(f.load_ms),
         fmt.ms(f.first_invocation_ms),
+        fmt.ms(f.load_and_first_ms),
         fmt.ms(f.warm_invocation_ms),
         fmt.x(f.load_in_client_dynamodb_requires),
         f.first_answer,
@@ -421,7 +491,7 @@ export async function coldStart(ctx: BenchContext): Promise<PartResult> {
   console.log(
     table(
       `Where the load time goes (median of ${BREAKDOWN_RUNS}); Node itself starts in ${fmt.ms(nodeBootMs)} (process spawn to exit: ${fmt.ms(nodeWallMs)})`,
-      ['bundle', 'js', 'source map', 'load as deployed', 'AWS SDK modules', 'own code', 'source map', 'SDK modules required'],
+      ['bundle', 'js', 'source map', 'load as deployed', 'AWS SDK modules', 'own code', 'source map', 'SDK modules loaded with it'],
       breakdown.map((b) => [b.file, fmt.kb(b.js_bytes), fmt.kb(b.map_bytes), fmt.ms(b.load_as_deployed_ms), fmt.ms(b.sdk_ms), fmt.ms(b.own_code_ms), fmt.ms(b.source_map_ms), b.sdk_modules.join(' ')]),
     ),
   );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Booking, cancelBooking as cancelled, planBooking, releaseDelta } from '../domain/booking';
 import type { Caller } from '../domain/caller';
 import {
+  AppError,
   EventStartedError,
   IdempotencyInProgressError,
   InsufficientTicketsError,
@@ -12,13 +13,15 @@ import {
 import type { HoldTimer } from '../adapters/hold-timer';
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
-import type { EventStore } from '../store/events';
+import type { Event } from '../domain/event';
+import type { RecentEvents } from '../store/recent-events';
 import type { IdempotencyCompletion } from '../store/idempotency';
 import type { Page, PageRequest } from '../store/pagination';
 import { RETRY, withRetry } from '../store/retry';
 
 export interface BookingDeps {
-  events: EventStore;
+  /** The event store behind a short per-process copy (lib/store/recent-events.ts). */
+  events: RecentEvents;
   bookings: BookingStore;
   holds: HoldTimer;
   holdSeconds: number;
@@ -28,13 +31,13 @@ export interface BookingDeps {
 /**
  * Books `quantity` tickets of an event for a user, holding them until the booking
  * expires.
- * 1. Read the event (404) and, if it caps tickets per user, the user's tally.
- * 2. Plan the booking: 422 over max_per_booking; 409 started, per-user-limit or
- *    insufficient-tickets when that is already certain; price it.
- * 3. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
+ * 1. Plan the booking (`plan` below) on the event as recently read: price it, or
+ *    refuse it (404, 422, 409), but refuse only on a fresh read.
+ * 2. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
  *    it atomically. A failed condition becomes its problem; a PATCH that landed in
- *    between means plan again; a transaction conflict is retried with backoff.
- * 4. Start the hold timer (a Step Functions execution that expires the booking).
+ *    between (or a copy older than it) means plan again on a fresh read; a
+ *    transaction conflict is retried with backoff.
+ * 3. Start the hold timer (a Step Functions execution that expires the booking).
  *    If it cannot be started, take the booking back (its tickets return at once)
  *    and answer 503: no hold is left without something that will end it. Should
  *    even that fail, the sweeper ends the hold at expires_at.
@@ -63,12 +66,7 @@ function holdTickets(
   complete?: (booking: Booking) => IdempotencyCompletion,
 ): Promise<Booking> {
   return withRetry(async () => {
-    const now = deps.clock();
-    const event = await deps.events.get(request.event_id);
-    if (!event) throw new NotFoundError('event', request.event_id);
-    const userTickets = event.max_per_user === null ? 0 : await deps.bookings.userTickets(event.id, request.user_id);
-    const booking = planBooking(event, { id: randomUUID(), user_id: request.user_id, quantity: request.quantity, userTickets }, now, deps.holdSeconds);
-
+    const { event, booking } = await plan(deps, request, deps.clock());
     const outcome = await deps.bookings.create(
       booking,
       { eventVersion: event.version, maxPerUser: event.max_per_user },
@@ -79,12 +77,18 @@ function holdTickets(
       case 'created':
         return booking;
       case 'event-missing':
+        deps.events.forget(request.event_id);
         throw new NotFoundError('event', request.event_id);
       case 'event-changed':
+        deps.events.forget(request.event_id);
         return RETRY;
+      // The cancellation reason is the item as the transaction found it: as good
+      // as a fresh read, so the refusal stands and the copy is brought up to date.
       case 'event-started':
+        deps.events.saw(outcome.event);
         throw new EventStartedError(outcome.event.date_time);
       case 'insufficient':
+        deps.events.saw(outcome.event);
         throw new InsufficientTicketsError(outcome.event.available_tickets, request.quantity);
       case 'per-user-limit':
         throw new PerUserLimitError(event.max_per_user ?? 0, outcome.held, request.quantity);
@@ -92,6 +96,41 @@ function holdTickets(
         throw new IdempotencyInProgressError();
     }
   });
+}
+
+/**
+ * The booking planned on the event as this process last read it (planBooking: the
+ * price, and the refusals already certain: 404, 422 over max_per_booking, 409
+ * started, per-user limit, not enough tickets).
+ *
+ * A copy kept from a moment ago spares the read of the event item before each
+ * transaction, and the transaction's `version` condition makes a booking planned
+ * on an outdated copy fail rather than sell at an old price. But a refusal must
+ * not rest on an outdated copy: tickets come back when a hold expires or a booking
+ * is cancelled, a PATCH can raise a limit. So when the copy says no, the event is
+ * read again, strongly consistent, and only that read can refuse: nobody is turned
+ * away while the table says there are tickets for them.
+ */
+async function plan(
+  deps: BookingDeps,
+  request: { user_id: string; event_id: string; quantity: number },
+  now: Date,
+): Promise<{ event: Event; booking: Booking }> {
+  const planOn = async (event: Event | undefined) => {
+    if (!event) throw new NotFoundError('event', request.event_id);
+    // The tally is always read from the table: it is the user's, not the event's.
+    const userTickets = event.max_per_user === null ? 0 : await deps.bookings.userTickets(event.id, request.user_id);
+    const booking = planBooking(event, { id: randomUUID(), user_id: request.user_id, quantity: request.quantity, userTickets }, now, deps.holdSeconds);
+    return { event, booking };
+  };
+  const recent = await deps.events.get(request.event_id);
+  if (recent.fresh) return planOn(recent.event);
+  try {
+    return await planOn(recent.event);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+  }
+  return planOn(await deps.events.fresh(request.event_id));
 }
 
 /** A booking as its owner or the admin sees it; 404 for anyone else, as if it did not exist. */

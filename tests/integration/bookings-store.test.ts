@@ -1,13 +1,14 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Booking } from '../../lib/domain/booking';
-import { AppError, BookingStatusError, InsufficientTicketsError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
+import { AppError, BookingStatusError, InsufficientTicketsError, NotFoundError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
 import { CreateEventBody, type Event } from '../../lib/domain/event';
 import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
 import { idempotencyStore } from '../../lib/store/idempotency';
+import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking, listBookings } from '../../lib/usecases/bookings';
 import { createEvent, getEvent, updateEvent } from '../../lib/usecases/events';
 import * as recount from '../support/recount';
@@ -20,7 +21,7 @@ afterAll(() => table.close());
 const holdsStarted: string[] = [];
 function depsFor(t: Table): BookingDeps {
   return {
-    events: eventStore(t),
+    events: recentEvents(eventStore(t)),
     bookings: bookingStore(t),
     holds: { start: async (booking) => void holdsStarted.push(booking.id) },
     holdSeconds: 900,
@@ -28,6 +29,7 @@ function depsFor(t: Table): BookingDeps {
   };
 }
 const deps = depsFor(table);
+const events = eventStore(table);
 const admin = { role: 'admin' } as const;
 
 async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
@@ -38,7 +40,7 @@ async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
     ticket_price: '12.50',
     ...fields,
   });
-  return createEvent(deps.events, input, new Date());
+  return createEvent(events, input, new Date());
 }
 
 const bookingsOf = (eventId: string) => recount.bookingsOf(table, eventId);
@@ -145,14 +147,89 @@ describe('cancelling', () => {
     const event = await newEvent({ total_tickets: 40 });
     const early = await Promise.all(Array.from({ length: 20 }, (_, i) => createBooking(deps, { user_id: `early-${i}`, event_id: event.id, quantity: 1 })));
 
+    // Late buyers who are told "sold out" try again a little later, as people do.
+    const persistentBuyer = async (userId: string) => {
+      for (let tries = 0; tries < 20; tries++) {
+        const result = await attempt(userId, event.id, 1);
+        if (result.ok || !(result.error instanceof InsufficientTicketsError)) return result;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return undefined;
+    };
     await Promise.all([
       ...early.slice(0, 10).map((b) => cancelBooking(deps, b.id, admin)),
-      ...Array.from({ length: 60 }, (_, i) => attempt(`late-${i}`, event.id, 1)),
+      ...Array.from({ length: 60 }, (_, i) => persistentBuyer(`late-${i}`)),
     ]);
 
     const after = await expectCountersMatchRecount(event.id);
     expect(after.tickets_held).toBeLessThanOrEqual(40);
     expect(after.available_tickets).toBe(0);
+  });
+});
+
+describe('bookings planned on the copy of the event a function keeps', () => {
+  /** A copy that never ages on its own, and the real store's reads counted. */
+  function keptCopy() {
+    const reads: string[] = [];
+    const counted = { get: (id: string) => (reads.push(id), events.get(id)) };
+    const d: BookingDeps = { ...deps, events: recentEvents(counted, { maxAgeMs: 3_600_000, maxEvents: 100 }) };
+    return { d, reads };
+  }
+
+  it('reads the event once for a run of bookings', async () => {
+    const event = await newEvent({ total_tickets: 10 });
+    const { d, reads } = keptCopy();
+    for (let i = 0; i < 5; i++) await createBooking(d, { user_id: `run-${i}`, event_id: event.id, quantity: 1 });
+    expect(reads).toEqual([event.id]);
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ tickets_held: 5, available_tickets: 5 });
+  });
+
+  it('sells at the price a PATCH set after the copy was taken, never at the old one', async () => {
+    const event = await newEvent({ ticket_price: '10.00' });
+    const { d } = keptCopy();
+    await createBooking(d, { user_id: 'price-1', event_id: event.id, quantity: 1 });
+    await updateEvent(events, event.id, { ticket_price: 2500 }, new Date());
+
+    const booking = await createBooking(d, { user_id: 'price-2', event_id: event.id, quantity: 2 });
+
+    expect(booking).toMatchObject({ unit_price_cents: 2500, amount_cents: 5000 });
+  });
+
+  it('sells tickets that came back after the copy saw the event sold out', async () => {
+    const event = await newEvent({ total_tickets: 2 });
+    const { d, reads } = keptCopy();
+    const first = await createBooking(d, { user_id: 'out-1', event_id: event.id, quantity: 1 });
+    await createBooking(d, { user_id: 'out-2', event_id: event.id, quantity: 1 });
+    // The transaction's refusal hands back the sold-out event, which the copy keeps.
+    await expect(createBooking(d, { user_id: 'out-3', event_id: event.id, quantity: 1 })).rejects.toMatchObject({ available: 0 });
+    await cancelBooking(deps, first.id, admin);
+
+    // The copy still says 0 left; the fresh read it must take before refusing says 1.
+    await expect(createBooking(d, { user_id: 'out-4', event_id: event.id, quantity: 1 })).resolves.toMatchObject({ quantity: 1 });
+    expect(reads.length).toBe(2);
+    // Sold out again: the refusal comes from a fresh read as well.
+    await expect(createBooking(d, { user_id: 'out-5', event_id: event.id, quantity: 1 })).rejects.toBeInstanceOf(InsufficientTicketsError);
+    expect(await expectCountersMatchRecount(event.id)).toMatchObject({ tickets_held: 2, available_tickets: 0 });
+  });
+
+  it('allows a quantity a PATCH has just allowed, although the copy predates it', async () => {
+    const event = await newEvent({ max_per_booking: 2 });
+    const { d } = keptCopy();
+    await createBooking(d, { user_id: 'limit-1', event_id: event.id, quantity: 2 });
+    await updateEvent(events, event.id, { max_per_booking: 6 }, new Date());
+
+    await expect(createBooking(d, { user_id: 'limit-2', event_id: event.id, quantity: 6 })).resolves.toMatchObject({ quantity: 6 });
+  });
+
+  it('answers 404 for an event deleted after the copy was taken, and forgets it', async () => {
+    const event = await newEvent();
+    const { d, reads } = keptCopy();
+    await d.events.get(event.id);
+    expect(await events.remove(event.id)).toEqual({ kind: 'deleted' });
+
+    await expect(createBooking(d, { user_id: 'gone', event_id: event.id, quantity: 1 })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await d.events.get(event.id)).fresh).toBe(true);
+    expect(reads.length).toBe(2);
   });
 });
 
@@ -163,7 +240,7 @@ describe('changing total_tickets during a sale', () => {
 
     const [bookingResults, patchResults] = await Promise.all([
       Promise.all(Array.from({ length: 400 }, (_, i) => attempt(`patch-race-${i % 40}`, event.id, 1))),
-      Promise.allSettled(totals.map((total) => updateEvent(deps.events, event.id, { total_tickets: total }, new Date()))),
+      Promise.allSettled(totals.map((total) => updateEvent(events, event.id, { total_tickets: total }, new Date()))),
     ]);
 
     for (const p of patchResults) if (p.status === 'rejected') expect(p.reason).toBeInstanceOf(AppError);
@@ -210,7 +287,7 @@ describe('transaction conflicts', () => {
 
     expect(flaky.injected()).toBe(3);
     expect(booking.status).toBe('PENDING');
-    expect((await getEvent(deps.events, event.id)).available_tickets).toBe(8);
+    expect((await getEvent(events, event.id)).available_tickets).toBe(8);
     flaky.client.destroy();
   });
 

@@ -18,6 +18,7 @@ import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
+import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
 import { createEvent, getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
@@ -79,7 +80,7 @@ const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
 
 type PayDeps = BookingDeps & { gateway: RecordingGateway };
 function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
-  return { ...stores, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
 }
 
 async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
@@ -308,7 +309,7 @@ describe('a payment whose confirmation meets a TransactionConflict while the exp
     ({ booking } = await pendingBooking(depsWith(time.clock)));
     const expiry = depsWith(() => at(booking.expires_at, 1));
     const conflicted = conflictingTable(() => expireHold(expiry, booking.id));
-    const payment = depsWith(() => at(booking.expires_at, -1), { bookings: bookingStore(conflicted), events: eventStore(conflicted) });
+    const payment = depsWith(() => at(booking.expires_at, -1), { bookings: bookingStore(conflicted), events: recentEvents(eventStore(conflicted)) });
     gateway = payment.gateway;
 
     outcome = await payBooking(payment, booking.id, owner(booking), 'tok_visa').catch((error: unknown) => error);

@@ -1,0 +1,86 @@
+import type { Event } from '../domain/event';
+import type { EventStore } from './events';
+
+/** An event as read, and whether it was read from the table just now. */
+export interface EventRead {
+  event: Event | undefined;
+  fresh: boolean;
+}
+
+/**
+ * The events a booking function has read lately, kept in the process for a moment
+ * so that a run of bookings of one event does not read the event item before
+ * every transaction.
+ *
+ * Why a copy that may be out of date is safe here: the booking transaction
+ * (lib/store/bookings.ts) re-checks everything the copy is used for. It requires
+ * the event's `version` to be the copy's, so a booking is never priced or limited
+ * by a PATCH it has not seen, and it checks available tickets and the start time
+ * itself. A stale copy can only make the transaction fail, and the failure hands
+ * back the item as it is (then `saw` keeps that) or says the version moved (then
+ * `forget` drops the copy). What a stale copy must never do is refuse a buyer on
+ * its own: that is the caller's rule (lib/usecases/bookings.ts), which reads
+ * `fresh` before giving any refusal.
+ */
+export interface RecentEvents {
+  /** The event from the copy kept in this process when it is recent enough, else from the table. */
+  get(id: string): Promise<EventRead>;
+  /** The event read from the table now (strongly consistent), kept for the next `get`. */
+  fresh(id: string): Promise<Event | undefined>;
+  /** Keeps an event as a write just saw it (a transaction's cancellation reason). */
+  saw(event: Event): void;
+  /** Drops the copy (the event changed or is gone). */
+  forget(id: string): void;
+}
+
+export interface RecentEventsOptions {
+  /** How long a copy is used; 0 reads the table every time. */
+  maxAgeMs: number;
+  /** How many events are kept at most; the oldest copy goes first. */
+  maxEvents: number;
+  now?: () => number;
+}
+
+/**
+ * A copy read up to a second ago: a warm function selling one event reads the
+ * event item about once a second instead of before every booking, and a copy
+ * that went stale costs at most one failed transaction or one extra read.
+ */
+export const RECENT: RecentEventsOptions = { maxAgeMs: 1000, maxEvents: 1000 };
+
+/** No copy: every booking reads its event (what a function sees when it has not read it lately). */
+export const NO_COPY: RecentEventsOptions = { maxAgeMs: 0, maxEvents: 0 };
+
+export function recentEvents(store: Pick<EventStore, 'get'>, options: RecentEventsOptions = RECENT): RecentEvents {
+  const now = options.now ?? (() => performance.now());
+  // A Map iterates in insertion order: re-inserting on every store keeps the
+  // oldest copy first, which is the one to drop when full.
+  const kept = new Map<string, { event: Event; at: number }>();
+
+  const keep = (event: Event) => {
+    if (options.maxAgeMs <= 0) return;
+    kept.delete(event.id);
+    kept.set(event.id, { event, at: now() });
+    while (kept.size > options.maxEvents) kept.delete(kept.keys().next().value!);
+  };
+
+  const fresh = async (id: string) => {
+    const event = await store.get(id);
+    if (event) keep(event);
+    else kept.delete(id);
+    return event;
+  };
+
+  return {
+    async get(id) {
+      const copy = kept.get(id);
+      if (copy && now() - copy.at < options.maxAgeMs) return { event: copy.event, fresh: false };
+      return { event: await fresh(id), fresh: true };
+    },
+    fresh,
+    saw: keep,
+    forget(id) {
+      kept.delete(id);
+    },
+  };
+}
