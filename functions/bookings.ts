@@ -3,7 +3,7 @@ import { httpRoute } from '../lib/http/handler';
 import { idempotencyKeyOf, idempotently, requestFingerprint } from '../lib/http/idempotency';
 import { counted } from '../lib/http/metrics';
 import { InsufficientTicketsError, PaymentDeclinedError, PaymentGatewayError } from '../lib/domain/errors';
-import { routes } from '../lib/http/routes';
+import { bookingsRoutes as routes } from '../lib/http/routes/bookings';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
 import { payBooking } from '../lib/usecases/holds';
 import { bookingDeps, gateway } from '../lib/booking-wiring';

@@ -1,7 +1,7 @@
 import { toEventStats } from '../lib/domain/booking';
 import { toEventView } from '../lib/domain/event';
 import { httpRoute } from '../lib/http/handler';
-import { routes } from '../lib/http/routes';
+import { eventsRoutes as routes } from '../lib/http/routes/events';
 import { createEvent, deleteEvent, getEvent, listEvents, updateEvent } from '../lib/usecases/events';
 import { stores } from '../lib/wiring';
 

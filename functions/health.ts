@@ -1,4 +1,4 @@
 import { httpRoute } from '../lib/http/handler';
-import { routes } from '../lib/http/routes';
+import { serviceRoutes as routes } from '../lib/http/routes/service';
 
 export const handler = httpRoute(routes.health, async () => ({ body: { status: 'ok' } }));

@@ -1,6 +1,6 @@
 import { toUserView } from '../lib/domain/user';
 import { httpRoute } from '../lib/http/handler';
-import { routes } from '../lib/http/routes';
+import { usersRoutes as routes } from '../lib/http/routes/users';
 import { getUser, registerUser } from '../lib/usecases/users';
 import { stores } from '../lib/wiring';
 

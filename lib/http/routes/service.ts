@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { defineRoute } from '../route';
+
+/** The service's own routes. */
+export const serviceRoutes = {
+  health: defineRoute({
+    operationId: 'health',
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness check',
+    tag: 'Service',
+    access: 'public',
+    success: { status: 200, description: 'The service is up', schema: z.object({ status: z.literal('ok') }) },
+    problems: [],
+  }),
+  openapi: defineRoute({
+    operationId: 'openapi',
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    tag: 'Service',
+    access: 'public',
+    success: { status: 200, description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) },
+    problems: [],
+  }),
+};
