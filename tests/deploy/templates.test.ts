@@ -137,6 +137,19 @@ describe.each(STAGES)('the %s stage', (stage) => {
     expect(env.ADMIN_API_KEY_PARAMETER).toBe(`/ticket-booking/${stage}/admin-api-key`);
   });
 
+  it('ships source maps without their sources, and leaves them off at run time unless a stage asks', () => {
+    for (const [, fn] of ofType(t, 'AWS::Lambda::Function')) {
+      if (fn.Properties.Environment) expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('');
+    }
+    const zip = join(packageDir(stage), 'createBooking.zip');
+    const map = JSON.parse(execFileSync('unzip', ['-p', zip, 'functions/bookings.js.map'], { encoding: 'utf8', maxBuffer: 8 * 1024 * 1024 })) as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(map.sources.some((f) => f.endsWith('lib/store/bookings.ts'))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
+  });
+
   it('keeps logs for the stage retention and raises alarms on payment failures and swept holds', () => {
     const retention = ofType(t, 'AWS::Logs::LogGroup').map(([, g]) => g.Properties.RetentionInDays);
     expect(new Set(retention)).toEqual(new Set([stage === 'prod' ? 90 : 14]));
