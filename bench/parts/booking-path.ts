@@ -74,7 +74,7 @@ export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
   /** Every booking that succeeded, of every kind, warm-ups included. */
   let succeeded = 0;
   const deps: BookingDeps = {
-    // As deployed (lib/booking-wiring.ts): the event copy kept for up to a second.
+    // As deployed (lib/booking-wiring.ts): the event copy kept for up to five seconds.
     events: recentEvents(events),
     bookings: bookingStore(t),
     // The real timer is a Step Functions StartExecution (measured over HTTP in the flash sale).
@@ -247,7 +247,7 @@ export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
       ],
       targets: [target('service / raw TWI throughput (alone, 16 in flight, median of ABBA pairs)', round(aloneRatio, 3), '', '>=', 0.9)],
       notes: [
-        "reads+TWI is a consistent GetItem of the event (and of the tally with max_per_user) before every transaction, made raw: what the service did before it kept a copy of the event for up to a second (it still reads the tally). The hold timer is a no-op here (its StartExecution is measured over HTTP in the flash sale).",
+        "reads+TWI is a consistent GetItem of the event (and of the tally with max_per_user) before every transaction, made raw: what the service did before it kept a copy of the event for up to five seconds (it still reads the tally). The hold timer is a no-op here (its StartExecution is measured over HTTP in the flash sale).",
       ],
     };
   } finally {

@@ -42,11 +42,13 @@ export interface RecentEventsOptions {
 }
 
 /**
- * A copy read up to a second ago: a warm function selling one event reads the
- * event item about once a second instead of before every booking, and a copy
- * that went stale costs at most one failed transaction or one extra read.
+ * A copy read up to five seconds ago: a warm function selling one event reads the
+ * event item once every five seconds instead of before every booking, even when
+ * it sells only a few a second. Correctness does not depend on the age (the
+ * transaction checks the version, a refusal is re-read); the age only bounds how
+ * often a stale copy costs a failed transaction or an extra read.
  */
-export const RECENT: RecentEventsOptions = { maxAgeMs: 1000, maxEvents: 1000 };
+export const RECENT: RecentEventsOptions = { maxAgeMs: 5000, maxEvents: 1000 };
 
 /** No copy: every booking reads its event (what a function sees when it has not read it lately). */
 export const NO_COPY: RecentEventsOptions = { maxAgeMs: 0, maxEvents: 0 };
