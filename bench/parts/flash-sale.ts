@@ -1,6 +1,6 @@
 /**
  * Part 2. A flash sale over HTTP against the running stack, as `npm start` runs it
- * (startTestStack: DynamoDB Local, the local Step Functions endpoint and
+ * (startIsolatedStack: DynamoDB Local, the local Step Functions endpoint and
  * serverless-offline with the bundled handlers, in memory, on free ports): one
  * event of 1,000 tickets, 5,000 booking attempts from 200 concurrent clients. Then
  * every booking paid (half) or expired (the rest, by their hold executions), and
@@ -15,7 +15,7 @@ import { eventStore } from '../../lib/store/events';
 import { createEvent } from '../../lib/usecases/events';
 import { functionNamesOf, tableOf } from '../../localstack/service';
 import { ensureTable } from '../../localstack/table';
-import { startTestStack } from '../../tests/support/test-stack';
+import { startIsolatedStack } from '../../localstack/isolated-stack';
 import { rawBooking } from '../support/booking-shape';
 import { onCleanup } from '../support/cleanup';
 import { cpuSnapshot, cpuSpent } from '../support/cpu-usage';
@@ -99,7 +99,7 @@ export async function flashSale(ctx: BenchContext): Promise<PartResult> {
 
   ctx.log(`flash sale: starting the stack (in memory, free ports, HOLD_SECONDS=${HOLD_SECONDS})`);
   const stackStarted = performance.now();
-  const stack = await startTestStack(STACK_NAME, { holdSeconds: HOLD_SECONDS });
+  const stack = await startIsolatedStack(STACK_NAME, { holdSeconds: HOLD_SECONDS });
   const logFile = resolve(ROOT, '.data/bench/flash-sale-stack.log');
   const attemptsFile = resolve(ROOT, '.data/bench/flash-sale-attempts.json');
   mkdirSync(resolve(logFile, '..'), { recursive: true });

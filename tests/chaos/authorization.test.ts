@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import crypto from 'node:crypto';
 import { secretsEqual } from '../../lib/domain/user';
 import { uniqueEmail } from '../e2e/client';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import {
   brief,
   describeResponse,
@@ -31,7 +31,7 @@ import {
 type Who = 'none' | 'bad' | 'a' | 'b' | 'admin';
 const CALLERS: Who[] = ['none', 'bad', 'a', 'b', 'admin'];
 
-let stack: TestStack;
+let stack: IsolatedStack;
 let base: string;
 let table: ReturnType<typeof tableReader>;
 
@@ -123,7 +123,7 @@ async function ok(response: Promise<RawResponse>, status: number, what: string):
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('chaos-authz-stack');
+  stack = await startIsolatedStack('chaos-authz-stack');
   base = loopbackUrl(stack);
   table = tableReader(stack);
   const user = async (name: string) => {

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { uniqueEmail } from '../e2e/client';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import {
   AWS_LOCAL,
   brief,
@@ -37,13 +37,13 @@ const HOLD_SECONDS = 3;
 /** Every request carries a deadline: a request that hangs fails the test instead of stalling it. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-let storm: TestStack;
-let hold: TestStack;
+let storm: IsolatedStack;
+let hold: IsolatedStack;
 
 beforeAll(async () => {
   [storm, hold] = await Promise.all([
-    startTestStack('chaos-faults-storm', { fileBacked: true }),
-    startTestStack('chaos-faults-hold', { fileBacked: true, holdSeconds: HOLD_SECONDS }),
+    startIsolatedStack('chaos-faults-storm', { fileBacked: true }),
+    startIsolatedStack('chaos-faults-hold', { fileBacked: true, holdSeconds: HOLD_SECONDS }),
   ]);
 }, STACK_START_TIMEOUT);
 
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 /** A client bound to one stack, every request with a deadline. */
-function clientOf(stack: TestStack) {
+function clientOf(stack: IsolatedStack) {
   const base = loopbackUrl(stack);
   const call = (method: string, path: string, options: { key?: string; json?: unknown; headers?: Record<string, string> } = {}) =>
     sendJson(base, method, path, { ...options, timeoutMs: REQUEST_TIMEOUT_MS });

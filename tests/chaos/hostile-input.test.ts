@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { inDays, stackClient } from '../e2e/client';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import {
   brief,
   describeRequest,
@@ -51,7 +51,7 @@ const PROPERTY_TIME_LIMIT_MS = 50_000;
 const PROPERTY_TIMEOUT = 120_000;
 const MAX_BODY_BYTES = 64 * 1024;
 
-let stack: TestStack;
+let stack: IsolatedStack;
 let base: string;
 let table: ReturnType<typeof tableReader>;
 let world: World;
@@ -67,7 +67,7 @@ interface World {
 type RefName = 'open' | 'soldOut' | 'started' | 'aPending' | 'aConfirmed' | 'aCancelled' | 'bPending' | 'aEmail';
 
 beforeAll(async () => {
-  stack = await startTestStack('chaos-hostile-stack');
+  stack = await startIsolatedStack('chaos-hostile-stack');
   base = loopbackUrl(stack);
   table = tableReader(stack);
   const client = stackClient({ url: base, adminApiKey: stack.adminApiKey });

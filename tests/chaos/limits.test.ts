@@ -1,5 +1,5 @@
 import { uniqueEmail } from '../e2e/client';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import {
   describeResponse,
   inBatches,
@@ -23,7 +23,7 @@ import {
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-let stack: TestStack;
+let stack: IsolatedStack;
 let base: string;
 let table: ReturnType<typeof tableReader>;
 let admin: string;
@@ -74,7 +74,7 @@ function bodyOfBytes(bytes: number, fields: Record<string, unknown>, filler = 'x
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('chaos-limits-stack');
+  stack = await startIsolatedStack('chaos-limits-stack');
   base = loopbackUrl(stack);
   table = tableReader(stack);
   admin = stack.adminApiKey;

@@ -2,13 +2,13 @@
  * What the chaos tests share: a raw HTTP client (the path goes on the wire as
  * written, any header, any body, a deadline on every request), a snapshot of the
  * whole table, the check that a response is a 4xx problem, and the Lambda invoke.
- * Every chaos test file starts its own stack (tests/support/test-stack.ts).
+ * Every chaos test file starts its own stack (localstack/isolated-stack.ts).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, request } from 'node:http';
-import type { TestStack } from '../support/test-stack';
+import type { IsolatedStack } from '../../localstack/isolated-stack';
 
 export const AWS_LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -17,8 +17,8 @@ export const STACK_START_TIMEOUT = 120_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The stack's HTTP API on the loopback address (startTestStack reports it as localhost). */
-export function loopbackUrl(stack: Pick<TestStack, 'url'>): string {
+/** The stack's HTTP API on the loopback address (startIsolatedStack reports it as localhost). */
+export function loopbackUrl(stack: Pick<IsolatedStack, 'url'>): string {
   const url = new URL(stack.url);
   url.hostname = '127.0.0.1';
   return url.origin;
@@ -192,7 +192,7 @@ function stable(value: unknown): unknown {
   return value;
 }
 
-export function tableReader(stack: Pick<TestStack, 'dynamoDbEndpoint' | 'tableName'>) {
+export function tableReader(stack: Pick<IsolatedStack, 'dynamoDbEndpoint' | 'tableName'>) {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ ...AWS_LOCAL, endpoint: stack.dynamoDbEndpoint }));
   return {
     /** Every item of the table (a full, strongly consistent Scan), keyed by `pk|sk`, as stable JSON. */
@@ -236,7 +236,7 @@ export function snapshotDiff(before: Snapshot, after: Snapshot): string[] {
 export const EXPIRE_FUNCTION = 'ticket-booking-dev-expireBooking';
 export const SWEEP_FUNCTION = 'ticket-booking-dev-sweepExpiredHolds';
 
-export function lambdaInvoker(stack: Pick<TestStack, 'lambdaEndpoint'>) {
+export function lambdaInvoker(stack: Pick<IsolatedStack, 'lambdaEndpoint'>) {
   const lambda = new LambdaClient({ ...AWS_LOCAL, endpoint: stack.lambdaEndpoint });
   return {
     /** Invokes a function: its parsed result, and its FunctionError if it failed. */

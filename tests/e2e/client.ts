@@ -152,7 +152,7 @@ export async function apiAt<T = any>(base: string, method: string, path: string,
 
 /**
  * The helpers above, bound to one stack: its base URL and admin key. For test
- * files that start their own stack (tests/support/test-stack.ts).
+ * files that start their own stack (localstack/isolated-stack.ts).
  */
 export function stackClient(stack: { url: string; adminApiKey: string }) {
   const call = <T = any>(method: string, path: string, options: CallOptions = {}) => apiAt<T>(stack.url, method, path, options);

@@ -9,7 +9,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { readFileSync } from 'node:fs';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import { type ApiResponse, expectProblem, sleep, type StackClient, stackClient } from './client';
 
 /**
@@ -27,13 +27,13 @@ const SWEEP_FUNCTION = 'ticket-booking-dev-sweepExpiredHolds';
 /** "Within seconds": how long after expires_at a hold may take to end before a test gives up on it. */
 const EXPIRY_DEADLINE_MS = 10_000;
 
-let stack: TestStack;
+let stack: IsolatedStack;
 let client: StackClient;
 let sfn: SFNClient;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  stack = await startTestStack('hold-stack', { holdSeconds: HOLD_SECONDS });
+  stack = await startIsolatedStack('hold-stack', { holdSeconds: HOLD_SECONDS });
   client = stackClient(stack);
   const aws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   sfn = new SFNClient({ ...aws, endpoint: stack.stepFunctionsEndpoint });
@@ -566,11 +566,11 @@ describe('a slow payment gateway (1 s per charge)', () => {
    * stack's log file.
    */
   const GATEWAY_LATENCY_MS = 1_000;
-  let slow: TestStack;
+  let slow: IsolatedStack;
   let slowClient: StackClient;
 
   beforeAll(async () => {
-    slow = await startTestStack('slow-gateway-stack', { holdSeconds: HOLD_SECONDS, paymentLatencyMs: GATEWAY_LATENCY_MS });
+    slow = await startIsolatedStack('slow-gateway-stack', { holdSeconds: HOLD_SECONDS, paymentLatencyMs: GATEWAY_LATENCY_MS });
     slowClient = stackClient(slow);
   }, 120_000);
 

@@ -1,8 +1,8 @@
-import { startTestStack, type TestStack } from './test-stack';
+import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 
 /** The stack every e2e test file talks to (files that need other settings start their own). */
 export default async function setup(): Promise<void> {
-  const stack = await startTestStack('e2e-stack');
+  const stack = await startIsolatedStack('e2e-stack');
   process.env.E2E_URL = stack.url;
   process.env.E2E_ADMIN_KEY = stack.adminApiKey;
   process.env.E2E_DYNAMODB_ENDPOINT = stack.dynamoDbEndpoint;
@@ -10,5 +10,5 @@ export default async function setup(): Promise<void> {
   process.env.E2E_SFN_ENDPOINT = stack.stepFunctionsEndpoint;
   process.env.E2E_HOLD_STATE_MACHINE_ARN = stack.holdStateMachineArn;
   process.env.E2E_LAMBDA_ENDPOINT = stack.lambdaEndpoint;
-  (globalThis as { __stack?: TestStack }).__stack = stack;
+  (globalThis as { __stack?: IsolatedStack }).__stack = stack;
 }

@@ -1,5 +1,5 @@
-import type { TestStack } from './test-stack';
+import type { IsolatedStack } from '../../localstack/isolated-stack';
 
 export default async function teardown(): Promise<void> {
-  await (globalThis as { __stack?: TestStack }).__stack?.stop();
+  await (globalThis as { __stack?: IsolatedStack }).__stack?.stop();
 }

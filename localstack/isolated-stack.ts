@@ -1,9 +1,9 @@
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from '../../localstack/processes';
-import { type RunningStack, startStack } from '../../localstack/stack';
+import { freePort } from './processes';
+import { type RunningStack, startStack } from './stack';
 
-export interface TestStack extends RunningStack {
+export interface IsolatedStack extends RunningStack {
   logFile: string;
 }
 
@@ -12,11 +12,11 @@ export interface TestStack extends RunningStack {
  * known admin key, building in its own folder (so it can run beside `npm start` or
  * another stack), its output in .data/<name>.log.
  */
-export async function startTestStack(
+export async function startIsolatedStack(
   name: string,
   settings: { holdSeconds?: number; paymentLatencyMs?: number; /** DynamoDB data on disk, so it survives a restart. */ fileBacked?: boolean } = {},
-): Promise<TestStack> {
-  const root = resolve(__dirname, '../..');
+): Promise<IsolatedStack> {
+  const root = resolve(__dirname, '..');
   const logFile = resolve(root, `.data/${name}.log`);
   mkdirSync(resolve(logFile, '..'), { recursive: true });
   writeFileSync(logFile, '');
