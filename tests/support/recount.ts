@@ -61,3 +61,32 @@ export async function expectCountersMatchRecount(table: Table, eventId: string, 
   expect(Object.fromEntries(tallies)).toEqual(Object.fromEntries(everyone.map((user) => [user, live(user)])));
   return event;
 }
+
+/** A booking as the API lists it (GET /bookings). */
+interface ListedBooking {
+  status: string;
+  quantity: number;
+  amount: number;
+}
+
+/**
+ * What GET /events/{id}/stats must answer for an event, recounted from its bookings
+ * as the API lists them (every page of GET /bookings?event_id=, as the admin).
+ */
+export function statsFromBookings(event: { id: string; total_tickets: number }, bookings: ListedBooking[]) {
+  const of = (status: string) => bookings.filter((booking) => booking.status === status);
+  const tickets = (list: ListedBooking[]) => list.reduce((sum, booking) => sum + booking.quantity, 0);
+  const sold = tickets(of('CONFIRMED'));
+  const held = tickets(of('PENDING'));
+  return {
+    event_id: event.id,
+    total_tickets: event.total_tickets,
+    tickets_sold: sold,
+    tickets_held: held,
+    tickets_available: event.total_tickets - sold - held,
+    revenue: of('CONFIRMED').reduce((cents, booking) => cents + Math.round(booking.amount * 100), 0) / 100,
+    bookings_confirmed: of('CONFIRMED').length,
+    bookings_pending: of('PENDING').length,
+    bookings_cancelled: of('CANCELLED').length,
+  };
+}
