@@ -39,7 +39,7 @@ export const BookingView = z
     id: z.string(),
     event_id: z.string(),
     user_id: z.string(),
-    quantity: z.number().int(),
+    quantity: z.number().int().min(1).max(100),
     unit_price: Amount,
     amount: Amount,
     status: BookingStatus,
@@ -226,14 +226,14 @@ export function applyDelta<T extends CounterDelta>(counters: T, delta: CounterDe
 export const EventStats = z
   .object({
     event_id: z.string(),
-    total_tickets: z.number().int(),
-    tickets_sold: z.number().int(),
-    tickets_held: z.number().int(),
-    tickets_available: z.number().int(),
+    total_tickets: z.number().int().min(1).max(1_000_000),
+    tickets_sold: z.number().int().min(0).max(1_000_000),
+    tickets_held: z.number().int().min(0).max(1_000_000),
+    tickets_available: z.number().int().min(0).max(1_000_000),
     revenue: Amount,
-    bookings_confirmed: z.number().int(),
-    bookings_pending: z.number().int(),
-    bookings_cancelled: z.number().int(),
+    bookings_confirmed: z.number().int().min(0),
+    bookings_pending: z.number().int().min(0),
+    bookings_cancelled: z.number().int().min(0),
   })
   .meta({ id: 'EventStats' });
 

@@ -28,6 +28,9 @@ export function centsToAmount(cents: number): number {
   return cents / 100;
 }
 
+/** The decimal strings `parsePriceToCents` accepts, its upper bound included, as a JSON Schema pattern. */
+export const PRICE_STRING_PATTERN = '^(?:(?:0|[1-9]\\d{0,5})(?:\\.\\d{1,2})?|1000000(?:\\.00?)?)$';
+
 /** A price as a client sends it; parses to integer cents. */
 export const PriceInput = z
   .union([z.number(), z.string()])
@@ -43,8 +46,21 @@ export const PriceInput = z
     return cents;
   })
   .meta({
-    description: 'A price from 0 to 1000000 with at most two decimal places, as a number or a decimal string',
+    description:
+      'A price from 0 to 1000000 with at most two decimal places, as a number or a decimal string. ' +
+      'Validators that divide in binary floating point (Ajv, hence Prism) refuse some valid numbers ' +
+      'against multipleOf 0.01, such as 19.99: send a decimal string through them.',
     examples: [49.99, '49.99'],
+    // The runtime check is parsePriceToCents; the document states the same bounds in
+    // JSON Schema terms, so that generated clients and validating proxies refuse what
+    // the server would refuse.
+    override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      delete jsonSchema.type;
+      jsonSchema.anyOf = [
+        { type: 'number', minimum: 0, maximum: MAX_PRICE_CENTS / 100, multipleOf: 0.01 },
+        { type: 'string', pattern: PRICE_STRING_PATTERN },
+      ];
+    },
   });
 
 /** A money amount in a response: a number with at most two decimals. */

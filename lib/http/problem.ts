@@ -22,7 +22,7 @@ export const Problem = z
   .object({
     type: z.string().meta({ format: 'uri', examples: [`${PROBLEM_BASE}insufficient-tickets`] }),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(400).max(599),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     request_id: z.string().optional(),

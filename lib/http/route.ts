@@ -12,6 +12,9 @@ export interface RouteSpec {
   method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
+  /** What a client needs beyond the summary: who may call, the problems worth telling apart. */
+  description?: string;
+  /** One of the tags the OpenAPI document declares (lib/http/openapi.ts). */
   tag: string;
   access: Access;
   /** What a path id names, for the 404 of an id that cannot exist. */
@@ -20,9 +23,9 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType; location?: boolean };
-  /** Accepts an Idempotency-Key header (API.md). */
+  /** Accepts an Idempotency-Key header; its parameter in the OpenAPI document says what a retry does. */
   idempotent?: boolean;
-  /** Statuses beyond those implied by access, body, params and query. */
+  /** Statuses beyond those implied by access, body, params, query and idempotency (see `errorStatuses` in lib/http/openapi.ts). */
   problems: readonly number[];
 }
 

@@ -11,6 +11,10 @@ export const bookingsRoutes = {
     method: 'post',
     path: '/bookings',
     summary: 'Book tickets: they are held (PENDING) until paid or expired',
+    description:
+      'For users (the admin key has no user account: 403). The tickets are held until `expires_at`; a booking still unpaid then is cancelled (`PAYMENT_TIMEOUT`) and its tickets go back on sale. ' +
+      '404 `event-not-found`; 409 `insufficient-tickets` (nothing is held), `event-started`, `per-user-limit` or `idempotency-in-progress`; ' +
+      "422 for a quantity above the event's `max_per_booking`, or an Idempotency-Key reused with another body; 503 when the hold could not be started (nothing is held).",
     tag: 'Bookings',
     access: 'user',
     body: CreateBookingBody,
@@ -22,7 +26,8 @@ export const bookingsRoutes = {
     operationId: 'listBookings',
     method: 'get',
     path: '/bookings',
-    summary: "The caller's bookings, newest first (the admin sees all, and may filter by event and status)",
+    summary: "The caller's bookings, newest first",
+    description: "A user sees their own bookings, the admin everyone's; either may filter by `event_id` and `status`.",
     tag: 'Bookings',
     access: 'user-or-admin',
     query: PageQuery.extend({
@@ -36,7 +41,8 @@ export const bookingsRoutes = {
     operationId: 'getBooking',
     method: 'get',
     path: '/bookings/{id}',
-    summary: 'One booking (its owner or the admin; 404 for anyone else)',
+    summary: 'One booking',
+    description: 'For its owner or the admin; anyone else gets 404 `booking-not-found`, as for an id that names no booking.',
     tag: 'Bookings',
     access: 'user-or-admin',
     resource: 'booking',
@@ -49,6 +55,8 @@ export const bookingsRoutes = {
     method: 'post',
     path: '/bookings/{id}/cancel',
     summary: 'Cancel a PENDING or CONFIRMED booking; its tickets go back on sale',
+    description:
+      "For its owner or the admin (anyone else's booking is a 404). A CONFIRMED booking counts as refunded: it leaves `tickets_sold` and `revenue`. 409 `invalid-booking-status` for a booking already CANCELLED.",
     tag: 'Bookings',
     access: 'user-or-admin',
     resource: 'booking',
@@ -60,7 +68,10 @@ export const bookingsRoutes = {
     operationId: 'payBooking',
     method: 'post',
     path: '/bookings/{id}/payment',
-    summary: 'Pay a PENDING booking before its hold expires (simulated gateway): it becomes CONFIRMED',
+    summary: 'Pay a PENDING booking before its hold expires: it becomes CONFIRMED',
+    description:
+      "For its owner (anyone else's booking is a 404). A simulated gateway: `tok_declined` is declined (402; the booking stays PENDING and may be paid again before it expires), `tok_error` is a gateway fault (502; nothing charged), any other `tok_[a-z0-9_]+` succeeds. " +
+      '409 `hold-expired` at or after `expires_at`, whether or not the expiry has been processed; `invalid-booking-status` when the booking is not PENDING; `idempotency-in-progress`.',
     tag: 'Bookings',
     access: 'user',
     resource: 'booking',
