@@ -205,7 +205,7 @@ describe('the OpenAPI document: schemas', () => {
     for (const [, page] of pages) expect(page.properties.items.maxItems).toBe(100);
   });
 
-  it('gives no integer the unbounded range zod defaults to, and no count a negative minimum', () => {
+  it('gives every integer a minimum of its own, never a negative one (zod would say -9007199254740991)', () => {
     const integers: { where: string; schema: Json }[] = [];
     const walk = (node: unknown, where: string) => {
       if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${where}/${i}`));
