@@ -1,12 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import * as z from 'zod';
 import { adminApiKey } from '../lib/adapters/admin-key';
 import { config } from '../lib/config';
 import type { Caller } from '../lib/domain/caller';
+import { lowerCaseHeaders } from '../lib/http/headers';
 import { logger } from '../lib/http/logger';
+import { requireEvent } from '../lib/invocation';
 import { authenticate } from '../lib/usecases/authenticate';
-import { stores } from '../lib/wiring';
+import { stores } from '../lib/wiring/stores';
+
+/** What API Gateway hands a REQUEST authorizer of an HTTP API (payload format 2.0). */
+const AuthorizerRequest = z.looseObject({ version: z.literal('2.0'), type: z.literal('REQUEST'), routeArn: z.string() });
 
 /**
  * The HTTP API Lambda authorizer. It never denies: it tells the route who is
@@ -16,9 +22,11 @@ import { stores } from '../lib/wiring';
  */
 export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult<Caller>>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(requireEvent(AuthorizerRequest, 'an API Gateway HTTP API authorizer request (type REQUEST, payload format 2.0)'))
   .handler(async (event) => {
     try {
-      const caller = await authenticate(stores.users, await adminApiKey(config), event.headers?.authorization);
+      const authorization = lowerCaseHeaders(event.headers).authorization;
+      const caller = await authenticate(stores.users, await adminApiKey(config), authorization);
       logger.debug('caller identified', { role: caller.role });
       return { isAuthorized: true, context: caller };
     } catch (error) {

@@ -1,31 +1,21 @@
 import { type Booking, toBookingView } from '../lib/domain/booking';
-import { httpRoute } from '../lib/http/handler';
-import { idempotencyKeyOf, idempotently, requestFingerprint } from '../lib/http/idempotency';
-import { counted } from '../lib/http/metrics';
 import { InsufficientTicketsError, PaymentDeclinedError, PaymentGatewayError } from '../lib/domain/errors';
+import { httpRoute } from '../lib/http/handler';
+import { idempotentRoute } from '../lib/http/idempotency';
+import { counted, publishMetrics } from '../lib/http/metrics';
 import { bookingsRoutes as routes } from '../lib/http/routes/bookings';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
 import { payBooking } from '../lib/usecases/holds';
-import { bookingDeps, gateway } from '../lib/booking-wiring';
-import { stores } from '../lib/wiring';
+import { stores } from '../lib/wiring/stores';
+import { bookingDeps, gateway } from '../lib/wiring/with-step-functions';
 
-export const create = httpRoute(routes.createBooking, async ({ body, caller, headers, path, requestId }) => {
-  const key = idempotencyKeyOf(headers);
-  const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: 'POST /bookings', key };
-  return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
-    const respond = (booking: Booking) => ({
-      status: 201,
-      headers: { location: `/bookings/${booking.id}` },
-      body: toBookingView(booking),
-    });
-    const booking = await counted(
-      createBooking(bookingDeps, { user_id: caller.user_id, ...body }, complete && ((b) => complete(respond(b)))),
-      'BookingsCreated',
-      [[InsufficientTicketsError, 'BookingsRefusedSoldOut']],
-    );
-    return respond(booking);
-  });
-});
+export const create = idempotentRoute(routes.createBooking, stores.idempotency, {
+  run: ({ body, caller }, complete) =>
+    counted(createBooking(bookingDeps, { user_id: caller.user_id, ...body }, complete), 'BookingsCreated', [
+      [InsufficientTicketsError, 'BookingsRefusedSoldOut'],
+    ]),
+  respond: (booking: Booking) => ({ status: 201, headers: { location: `/bookings/${booking.id}` }, body: toBookingView(booking) }),
+}).use(publishMetrics());
 
 export const list = httpRoute(routes.listBookings, async ({ caller, query }) => {
   const { event_id, status, ...page } = query;
@@ -41,19 +31,11 @@ export const cancel = httpRoute(routes.cancelBooking, async ({ caller, params })
   body: toBookingView(await cancelBooking(bookingDeps, params.id, caller)),
 }));
 
-export const pay = httpRoute(routes.payBooking, async ({ body, caller, params, headers, path, requestId }) => {
-  const key = idempotencyKeyOf(headers);
-  const scope = key === undefined ? undefined : { user_id: caller.user_id, operation: `POST /bookings/${params.id}/payment`, key };
-  return idempotently(stores.idempotency, scope, requestFingerprint(path, body), requestId, async (complete) => {
-    const respond = (booking: Booking) => ({ status: 200, body: toBookingView(booking) });
-    const booking = await counted(
-      payBooking({ ...bookingDeps, gateway }, params.id, caller, body.payment_token, complete && ((b) => complete(respond(b)))),
-      'PaymentsConfirmed',
-      [
-        [PaymentDeclinedError, 'PaymentsDeclined'],
-        [PaymentGatewayError, 'PaymentGatewayErrors'],
-      ],
-    );
-    return respond(booking);
-  });
-});
+export const pay = idempotentRoute(routes.payBooking, stores.idempotency, {
+  run: ({ body, caller, params }, complete) =>
+    counted(payBooking({ ...bookingDeps, gateway }, params.id, caller, body.payment_token, complete), 'PaymentsConfirmed', [
+      [PaymentDeclinedError, 'PaymentsDeclined'],
+      [PaymentGatewayError, 'PaymentGatewayErrors'],
+    ]),
+  respond: (booking: Booking) => ({ status: 200, body: toBookingView(booking) }),
+}).use(publishMetrics());

@@ -3,7 +3,7 @@ import { toEventView } from '../lib/domain/event';
 import { httpRoute } from '../lib/http/handler';
 import { eventsRoutes as routes } from '../lib/http/routes/events';
 import { createEvent, deleteEvent, getEvent, listEvents, updateEvent } from '../lib/usecases/events';
-import { stores } from '../lib/wiring';
+import { stores } from '../lib/wiring/stores';
 
 export const create = httpRoute(routes.createEvent, async ({ body }) => {
   const event = await createEvent(stores.events, body, new Date());

@@ -2,11 +2,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
 import { logger } from '../lib/http/logger';
-import { count } from '../lib/http/metrics';
+import { count, publishMetrics } from '../lib/http/metrics';
+import { requireEvent } from '../lib/invocation';
 import { expireHold, type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
-import { bookingDeps } from '../lib/booking-wiring';
+import { bookingDeps } from '../lib/wiring/with-step-functions';
 
-const ExpireInput = z.object({ booking_id: z.string().min(1) });
+/** The booking-hold state machine's input, which it passes on to this function. */
+const ExpireInput = z.looseObject({ booking_id: z.string().min(1) });
 
 /** Thrown so that the state machine's Retry tries again: its clock fired before expires_at. */
 class HoldNotYetDueError extends Error {
@@ -17,10 +19,11 @@ class HoldNotYetDueError extends Error {
  * Invoked by the booking-hold state machine at `expires_at`. Ends the hold unless
  * the booking was paid or cancelled meanwhile; running twice or late is harmless.
  */
-export const expire = middy<unknown, { booking_id: string; result: ExpiryResult }>()
+export const expire = middy<z.infer<typeof ExpireInput>, { booking_id: string; result: ExpiryResult }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
-    const { booking_id } = ExpireInput.parse(event);
+  .use(requireEvent(ExpireInput, '{ "booking_id": "<the id of the booking whose hold ends>" }'))
+  .use(publishMetrics())
+  .handler(async ({ booking_id }) => {
     const result = await expireHold(bookingDeps, booking_id);
     logger.info('hold ended', { booking_id, result });
     if (result === 'expired') count('HoldsExpired');
@@ -31,6 +34,7 @@ export const expire = middy<unknown, { booking_id: string; result: ExpiryResult 
 /** Every minute: expires PENDING bookings whose hold ran out and that no execution ended. */
 export const sweep = middy<unknown, { found: number; expired: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(publishMetrics())
   .handler(async () => {
     const result = await sweepExpiredHolds(bookingDeps);
     if (result.found > 0) logger.warn('sweeper ended holds that no execution ended', result);

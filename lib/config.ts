@@ -19,6 +19,10 @@ const Settings = z
   HOLD_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** Simulated payment gateway latency. */
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
+  /** The `service` of every log line and metric. */
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default('ticket-booking'),
+  /** The CloudWatch namespace of the business metrics that the alarms in serverless.yml watch. */
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('TicketBooking'),
   })
   .refine((s) => s.ADMIN_API_KEY !== undefined || s.ADMIN_API_KEY_PARAMETER !== undefined, {
     message: 'set ADMIN_API_KEY (local) or ADMIN_API_KEY_PARAMETER (an SSM parameter name)',

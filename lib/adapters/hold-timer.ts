@@ -1,9 +1,5 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-
-/** Starts the timer that expires a booking's hold (the booking-hold state machine). */
-export interface HoldTimer {
-  start(booking: { id: string; expires_at: string }): Promise<void>;
-}
+import type { HoldTimer } from '../ports';
 
 let shared: SFNClient | undefined;
 

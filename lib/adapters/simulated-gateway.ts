@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PaymentDeclinedError, PaymentGatewayError } from '../domain/errors';
-import type { PaymentGateway } from '../domain/payment';
+import type { PaymentGateway } from '../ports';
 
 /**
- * The simulated payment gateway (API.md): `tok_declined` is declined, `tok_error`
+ * The simulated payment gateway (README, "Payment"): `tok_declined` is declined, `tok_error`
  * is a gateway fault, any other token succeeds, after an optional latency. The
  * payment id is derived from the reference (the booking), as a real gateway's
  * idempotency key would make it: charging one booking twice yields one charge.

@@ -125,12 +125,6 @@ export function assertPayable(booking: Booking, now: Date): void {
   if (holdExpired(booking, now)) throw new HoldExpiredError(booking.expires_at);
 }
 
-/** The booking after a successful payment, if it is still payable at `now`. */
-export function confirmBooking(booking: Booking, paymentId: string, now: Date): Booking {
-  assertPayable(booking, now);
-  return paidBooking(booking, paymentId, now);
-}
-
 /**
  * The booking a successful charge would make, at `at`, without judging the clock:
  * whether the hold was still running when the confirmation lands is decided by
@@ -165,7 +159,8 @@ export interface CounterDelta {
   bookings_cancelled: number;
 }
 
-const ZERO: CounterDelta = {
+/** Every counter at zero: a new event's, and the base of every delta. */
+export const ZERO_COUNTERS: Readonly<CounterDelta> = {
   available_tickets: 0,
   tickets_held: 0,
   tickets_sold: 0,
@@ -177,18 +172,18 @@ const ZERO: CounterDelta = {
 
 /** A new PENDING booking: its tickets move from available to held. */
 export function holdDelta(booking: Pick<Booking, 'quantity'>): CounterDelta {
-  return { ...ZERO, available_tickets: -booking.quantity, tickets_held: booking.quantity, bookings_pending: 1 };
+  return { ...ZERO_COUNTERS, available_tickets: -booking.quantity, tickets_held: booking.quantity, bookings_pending: 1 };
 }
 
 /** A cancellation gives the tickets back; a CONFIRMED booking counts as refunded. */
 export function releaseDelta(booking: Pick<Booking, 'quantity' | 'status' | 'amount_cents'>): CounterDelta {
   const q = booking.quantity;
   if (booking.status === 'PENDING') {
-    return { ...ZERO, available_tickets: q, tickets_held: -q, bookings_pending: -1, bookings_cancelled: 1 };
+    return { ...ZERO_COUNTERS, available_tickets: q, tickets_held: -q, bookings_pending: -1, bookings_cancelled: 1 };
   }
   if (booking.status === 'CONFIRMED') {
     return {
-      ...ZERO,
+      ...ZERO_COUNTERS,
       available_tickets: q,
       tickets_sold: -q,
       revenue_cents: -booking.amount_cents,
@@ -202,7 +197,7 @@ export function releaseDelta(booking: Pick<Booking, 'quantity' | 'status' | 'amo
 /** A payment: the tickets move from held to sold, the amount into revenue. */
 export function confirmDelta(booking: Pick<Booking, 'quantity' | 'amount_cents'>): CounterDelta {
   return {
-    ...ZERO,
+    ...ZERO_COUNTERS,
     tickets_held: -booking.quantity,
     tickets_sold: booking.quantity,
     revenue_cents: booking.amount_cents,
@@ -214,12 +209,6 @@ export function confirmDelta(booking: Pick<Booking, 'quantity' | 'amount_cents'>
 /** The change that undoes `delta` (a booking withdrawn as if it had never been made). */
 export function reverseDelta(delta: CounterDelta): CounterDelta {
   return Object.fromEntries(Object.entries(delta).map(([name, change]) => [name, change === 0 ? 0 : -change])) as unknown as CounterDelta;
-}
-
-export function applyDelta<T extends CounterDelta>(counters: T, delta: CounterDelta): T {
-  const next = { ...counters };
-  for (const key of Object.keys(delta) as (keyof CounterDelta)[]) next[key] = (counters[key] + delta[key]) as T[keyof CounterDelta];
-  return next;
 }
 
 /** Statistics are the event's counters, read in one GetItem whatever the number of bookings. */

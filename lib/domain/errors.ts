@@ -6,9 +6,6 @@
  * type URI); it knows nothing of HTTP.
  */
 export type ErrorKind =
-  | 'malformed' // the request could not be read at all (bad JSON)
-  | 'unsupported-media-type'
-  | 'too-large'
   | 'invalid' // well-formed but fails validation
   | 'unauthenticated'
   | 'forbidden'
@@ -23,8 +20,8 @@ export interface FieldProblem {
   message: string;
 }
 
-export abstract class AppError extends Error {
-  abstract readonly kind: ErrorKind;
+export abstract class AppError<Kind extends string = ErrorKind> extends Error {
+  abstract readonly kind: Kind;
   abstract readonly code: string;
   abstract readonly title: string;
 

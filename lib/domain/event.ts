@@ -1,10 +1,11 @@
 import * as z from 'zod';
+import { ZERO_COUNTERS } from './booking';
 import { Amount, centsToAmount, PriceInput } from './money';
 import { Text } from './text';
 import { Timestamp } from './time';
 import { TicketsCommittedError, ValidationError } from './errors';
 
-/** The writable fields of an event, as API.md defines them. */
+/** The writable fields of an event, as the OpenAPI document shows them. */
 const writable = {
   name: Text(1, 200),
   description: Text(0, 5000),
@@ -104,17 +105,12 @@ export function newEvent(input: CreateEventInput, id: string, now: Date): Event 
     date_time: input.date_time,
     total_tickets: input.total_tickets,
     ticket_price_cents: input.ticket_price,
-    available_tickets: input.total_tickets,
     max_per_booking: input.max_per_booking,
     max_per_user: input.max_per_user,
     created_at: at,
     updated_at: at,
-    tickets_held: 0,
-    tickets_sold: 0,
-    revenue_cents: 0,
-    bookings_pending: 0,
-    bookings_confirmed: 0,
-    bookings_cancelled: 0,
+    ...ZERO_COUNTERS,
+    available_tickets: input.total_tickets,
     version: 1,
   };
 }

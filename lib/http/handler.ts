@@ -1,9 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as z from 'zod';
 import { type Access, Caller } from '../domain/caller';
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../domain/errors';
-import { AuthenticationError, ForbiddenError } from './errors';
+import { requireEvent } from '../invocation';
+import { AuthenticationError, ForbiddenError, NotAnHttpRequestError } from './errors';
+import { type Headers, lowerCaseHeaders } from './headers';
 import { logger } from './logger';
 import { toProblemResponse } from './problem';
 import { readJsonBody, validate } from './request';
@@ -12,9 +15,12 @@ import type { Reply, RouteRequest, RouteSpec } from './route';
 export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown> | undefined>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-}
+/** What API Gateway hands an HTTP API route (payload format 2.0), as far as the handler relies on it. */
+const HttpApiRequest = z.looseObject({
+  version: z.literal('2.0'),
+  rawPath: z.string(),
+  requestContext: z.looseObject({ requestId: z.string(), http: z.looseObject({ method: z.string() }) }),
+});
 
 /**
  * serverless-offline lets this header replace the authorizer's result (an emulator
@@ -24,9 +30,8 @@ function lowerCaseKeys(headers: Record<string, string | undefined>): Record<stri
 const OFFLINE_AUTHORIZER_OVERRIDE = 'sls-offline-authorizer-override';
 
 /** The caller the authorizer put in the request context; anonymous on a public route. */
-function callerOf(event: HttpEvent): Caller {
-  const forged = Object.keys(event.headers ?? {}).some((name) => name.toLowerCase() === OFFLINE_AUTHORIZER_OVERRIDE);
-  if (forged) return { role: 'invalid' };
+function callerOf(event: HttpEvent, headers: Headers): Caller {
+  if (OFFLINE_AUTHORIZER_OVERRIDE in headers) return { role: 'invalid' };
   const parsed = Caller.safeParse(event.requestContext.authorizer?.lambda);
   return parsed.success ? parsed.data : { role: 'anonymous' };
 }
@@ -81,10 +86,16 @@ const accessLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
 export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteRequest<R>) => Promise<Reply>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(
+      requireEvent<HttpEvent, HttpResult>(HttpApiRequest, 'an API Gateway HTTP API request (payload format 2.0)', (sentence) =>
+        toProblemResponse(new NotAnHttpRequestError(sentence), undefined),
+      ),
+    )
     .use(accessLog())
     .use(problemDetails())
     .handler(async (event) => {
-      const caller = admit(route.access, callerOf(event));
+      const headers = lowerCaseHeaders(event.headers);
+      const caller = admit(route.access, callerOf(event, headers));
 
       let params: unknown;
       if (route.params) {
@@ -101,7 +112,7 @@ export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteReq
       const query = route.query ? validate(route.query, event.queryStringParameters ?? {}) : undefined;
       let body: unknown;
       if (route.body) {
-        const raw = readJsonBody(event);
+        const raw = readJsonBody({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers });
         if (raw === undefined) throw ValidationError.field('', 'A JSON request body is required');
         body = validate(route.body, raw);
       }
@@ -112,17 +123,16 @@ export function httpRoute<R extends RouteSpec>(route: R, run: (request: RouteReq
         query,
         caller,
         requestId: event.requestContext.requestId,
-        headers: lowerCaseKeys(event.headers ?? {}),
+        headers,
         path: event.rawPath,
         method: event.requestContext.http?.method ?? '',
       } as RouteRequest<R>);
 
       const statusCode = reply.status ?? route.success.status;
-      const headers: Record<string, string> = { ...reply.headers };
-      if (statusCode === 204) return { statusCode, headers };
+      if (statusCode === 204) return { statusCode, headers: { ...reply.headers } };
       return {
         statusCode,
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...reply.headers },
         body: JSON.stringify(reply.body),
       };
     });

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { config } from '../config';
 
 /** Structured JSON logs (Powertools), one logger per process; the request id is added per request. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ticket-booking' });
+export const logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME });

@@ -1,15 +1,17 @@
 import * as z from 'zod';
 import { AppError, type ErrorKind, ServiceUnavailableError } from '../domain/errors';
+import { MethodNotAllowedError, type RequestErrorKind } from './errors';
 
 export const PROBLEM_BASE = 'https://ticket-booking.example/problems/';
 
 /** The one mapping from kinds of failure to HTTP status codes. */
-const STATUS: Record<ErrorKind, number> = {
+const STATUS: Record<ErrorKind | RequestErrorKind, number> = {
   malformed: 400,
   unauthenticated: 401,
   'payment-declined': 402,
   forbidden: 403,
   'not-found': 404,
+  'method-not-allowed': 405,
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
@@ -32,10 +34,6 @@ export type Problem = z.infer<typeof Problem>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-export function problemStatus(kind: ErrorKind): number {
-  return STATUS[kind];
-}
-
 /**
  * Any error into an RFC 9457 response. Our own errors say what went wrong; anything
  * else is a 500 whose body says nothing about internals (the log has the details).
@@ -49,16 +47,18 @@ export interface ProblemResponse {
 export function toProblemResponse(error: unknown, requestId: string | undefined): ProblemResponse {
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' };
   let problem: Problem;
-  if (error instanceof AppError) {
+  if (error instanceof AppError && error.kind in STATUS) {
+    const kind = error.kind as keyof typeof STATUS;
     problem = {
       type: PROBLEM_BASE + error.code,
       title: error.title,
-      status: STATUS[error.kind],
+      status: STATUS[kind],
       detail: error.detail,
       ...(error.fieldProblems ? { errors: error.fieldProblems } : {}),
     };
-    if (error.kind === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+    if (kind === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
     if (error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(', ');
   } else {
     problem = {
       type: PROBLEM_BASE + 'internal-error',

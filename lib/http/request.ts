@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { type FieldProblem, ValidationError } from '../domain/errors';
+import type { Headers } from './headers';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -8,7 +9,8 @@ const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 interface RawRequest {
   body?: unknown;
   isBase64Encoded?: boolean;
-  headers?: Record<string, string | undefined>;
+  /** Names in lower case (lowerCaseHeaders). */
+  headers: Headers;
 }
 
 /**
@@ -22,7 +24,7 @@ export function readJsonBody(request: RawRequest): unknown {
   const raw = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
   const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const contentType = request.headers?.['content-type'] ?? request.headers?.['Content-Type'];
+  const contentType = request.headers['content-type'];
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
   try {
     return JSON.parse(text);

@@ -5,7 +5,8 @@ import type { Event } from '../domain/event';
 import type { Table } from './client';
 import { cancelledTransaction } from './conditions';
 import { counterUpdate } from './counters';
-import type { IdempotencyCompletion } from './idempotency';
+import type { IdempotencyCompletion } from '../ports';
+import { completionUpdate } from './idempotency';
 import { bookingIndexKeys, bookingsByEventStatus, bookingsByStatus, bookingsByUser, keys, stripKeys } from './keys';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from './pagination';
 import { RETRY } from './retry';
@@ -187,7 +188,7 @@ export function bookingStore(table: Table): BookingStore {
               {
                 Put: { TableName, Item: bookingItem(booking), ConditionExpression: 'attribute_not_exists(pk)' },
               },
-              ...(idempotency ? [{ Update: idempotency.completeUpdate(TableName) }] : []),
+              ...(idempotency ? [{ Update: completionUpdate(idempotency, TableName) }] : []),
             ],
           }),
         );
@@ -276,7 +277,7 @@ export function bookingStore(table: Table): BookingStore {
                     },
                   ]
                 : []),
-              ...(idempotency ? [{ Update: idempotency.completeUpdate(TableName) }] : []),
+              ...(idempotency ? [{ Update: completionUpdate(idempotency, TableName) }] : []),
             ],
           }),
         );

@@ -9,14 +9,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 let shared: DynamoDBDocumentClient | undefined;
 
-export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}
-
 export function documentClient(): DynamoDBDocumentClient {
-  shared ??= createDocumentClient();
+  shared ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   return shared;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyCompletion } from '../ports';
 import type { Table } from './client';
 import { failedConditionItem } from './conditions';
 import { keys } from './keys';
@@ -33,8 +34,15 @@ export type ClaimOutcome =
 type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
 /** The write that completes a claim, to be put inside the transaction that does the work. */
-export interface IdempotencyCompletion {
-  completeUpdate(tableName: string): TransactUpdate;
+class ClaimCompletion implements IdempotencyCompletion {
+  readonly kind = 'idempotency-completion';
+  constructor(readonly update: (tableName: string) => TransactUpdate) {}
+}
+
+/** The transaction item of a completion this store made. */
+export function completionUpdate(completion: IdempotencyCompletion, tableName: string): TransactUpdate {
+  if (!(completion instanceof ClaimCompletion)) throw new TypeError('Not an idempotency completion of this store');
+  return completion.update(tableName);
 }
 
 export interface IdempotencyStore {
@@ -44,7 +52,7 @@ export interface IdempotencyStore {
   release(claim: IdempotencyClaim): Promise<void>;
 }
 
-/** Keys are remembered for 24 hours (API.md); DynamoDB's TTL deletes them later. */
+/** Keys are remembered for 24 hours (the Idempotency-Key header in the OpenAPI document); DynamoDB's TTL deletes them later. */
 export const RETENTION_SECONDS = 24 * 60 * 60;
 /** A claim older than this belongs to a request that died; another may take it over. */
 export const LEASE_MS = 30_000;
@@ -116,7 +124,7 @@ export function idempotencyStore(table: Table): IdempotencyStore {
     },
 
     completion(claim, response, now) {
-      return { completeUpdate: completeUpdate(claim, response, now) };
+      return new ClaimCompletion(completeUpdate(claim, response, now));
     },
 
     async complete(claim, response, now) {

@@ -10,12 +10,11 @@ import {
   PerUserLimitError,
   ServiceUnavailableError,
 } from '../domain/errors';
-import type { HoldTimer } from '../adapters/hold-timer';
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
-import type { IdempotencyCompletion } from '../store/idempotency';
+import type { HoldTimer, IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
 import { RETRY, withRetry } from '../store/retry';
 

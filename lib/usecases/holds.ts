@@ -1,8 +1,7 @@
 import { assertPayable, type Booking, confirmDelta, expireBooking, paidBooking, releaseDelta } from '../domain/booking';
 import type { Caller } from '../domain/caller';
 import { BookingStatusError, HoldExpiredError } from '../domain/errors';
-import type { PaymentGateway } from '../domain/payment';
-import type { IdempotencyCompletion } from '../store/idempotency';
+import type { IdempotencyCompletion, PaymentGateway } from '../ports';
 import { RETRY, withRetry } from '../store/retry';
 import { type BookingDeps, getBooking } from './bookings';
 

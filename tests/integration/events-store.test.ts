@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ZERO_COUNTERS } from '../../lib/domain/booking';
 import {
   EventHasBookingsError,
   NotFoundError,
@@ -201,17 +202,12 @@ describe('creating and reading an event', () => {
       date_time: input.date_time,
       total_tickets: 250,
       ticket_price_cents: 1999,
+      ...ZERO_COUNTERS,
       available_tickets: 250,
       max_per_booking: 6,
       max_per_user: 12,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
-      tickets_held: 0,
-      tickets_sold: 0,
-      revenue_cents: 0,
-      bookings_pending: 0,
-      bookings_confirmed: 0,
-      bookings_cancelled: 0,
       version: 1,
     });
   });
@@ -228,13 +224,8 @@ describe('creating and reading an event', () => {
     const read = await getEvent(store, created.id);
 
     expect(read).toMatchObject({
+      ...ZERO_COUNTERS,
       available_tickets: 40,
-      tickets_held: 0,
-      tickets_sold: 0,
-      revenue_cents: 0,
-      bookings_pending: 0,
-      bookings_confirmed: 0,
-      bookings_cancelled: 0,
     });
   });
 

@@ -1,5 +1,4 @@
 import {
-  applyDelta,
   type Booking,
   cancelBooking,
   confirmDelta,
@@ -9,6 +8,7 @@ import {
   toBookingView,
   toEventStats,
 } from '../../lib/domain/booking';
+import { applyDelta } from '../support/counters';
 import { BookingStatusError, EventStartedError, InsufficientTicketsError, PerUserLimitError, ValidationError } from '../../lib/domain/errors';
 import { CreateEventBody, type Event, newEvent } from '../../lib/domain/event';
 

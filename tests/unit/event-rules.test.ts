@@ -1,3 +1,4 @@
+import { ZERO_COUNTERS } from '../../lib/domain/booking';
 import { TicketsCommittedError, ValidationError } from '../../lib/domain/errors';
 import { CreateEventBody, newEvent, ticketDelta, toEventView, UpdateEventBody } from '../../lib/domain/event';
 
@@ -8,13 +9,8 @@ describe('creating an event', () => {
   it('starts with every ticket available and every counter at zero', () => {
     const event = newEvent(CreateEventBody.parse(valid), 'e1', now);
     expect(event).toMatchObject({
+      ...ZERO_COUNTERS,
       available_tickets: 300,
-      tickets_held: 0,
-      tickets_sold: 0,
-      revenue_cents: 0,
-      bookings_pending: 0,
-      bookings_confirmed: 0,
-      bookings_cancelled: 0,
     });
   });
 

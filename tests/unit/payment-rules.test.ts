@@ -1,14 +1,14 @@
 import {
-  applyDelta,
   assertPayable,
   type Booking,
-  confirmBooking,
+  paidBooking,
   expireBooking,
   holdDelta,
   holdExpired,
   planBooking,
   releaseDelta,
 } from '../../lib/domain/booking';
+import { applyDelta } from '../support/counters';
 import { BookingStatusError, HoldExpiredError, PaymentDeclinedError, PaymentGatewayError } from '../../lib/domain/errors';
 import { CreateEventBody, type Event, newEvent } from '../../lib/domain/event';
 import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
@@ -33,23 +33,24 @@ describe('paying a booking', () => {
   it('confirms a PENDING booking before its hold expires, recording when and with which payment', () => {
     const paidAt = ms(-1);
 
-    const paid = confirmBooking(booking(), 'pay_123', paidAt);
+    const paid = paidBooking(booking(), 'pay_123', paidAt);
 
+    expect(() => assertPayable(booking(), paidAt)).not.toThrow();
     expect(paid).toMatchObject({ status: 'CONFIRMED', confirmed_at: paidAt.toISOString(), payment_id: 'pay_123' });
   });
 
   it('leaves the cancellation fields empty on a confirmed booking', () => {
-    const paid = confirmBooking(booking(), 'pay_123', ms(-1));
+    const paid = paidBooking(booking(), 'pay_123', ms(-1));
 
     expect(paid).toMatchObject({ cancelled_at: null, cancel_reason: null });
   });
 
   it('is refused at exactly expires_at with HoldExpiredError', () => {
-    expect(() => confirmBooking(booking(), 'pay_123', expiresAt)).toThrow(HoldExpiredError);
+    expect(() => assertPayable(booking(), expiresAt)).toThrow(HoldExpiredError);
   });
 
   it('is refused after expires_at with HoldExpiredError', () => {
-    expect(() => confirmBooking(booking(), 'pay_123', ms(60_000))).toThrow(HoldExpiredError);
+    expect(() => assertPayable(booking(), ms(60_000))).toThrow(HoldExpiredError);
   });
 
   it('is refused for a CONFIRMED booking with BookingStatusError', () => {

@@ -1,3 +1,4 @@
+import { ZERO_COUNTERS } from '../../lib/domain/booking';
 import type { Event } from '../../lib/domain/event';
 import { NO_COPY, recentEvents } from '../../lib/store/recent-events';
 
@@ -22,17 +23,12 @@ const event = (id: string, fields: Partial<Event> = {}): Event => ({
   date_time: '2030-01-01T20:00:00.000Z',
   total_tickets: 10,
   ticket_price_cents: 1000,
+  ...ZERO_COUNTERS,
   available_tickets: 10,
   max_per_booking: 10,
   max_per_user: null,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
-  tickets_held: 0,
-  tickets_sold: 0,
-  revenue_cents: 0,
-  bookings_pending: 0,
-  bookings_confirmed: 0,
-  bookings_cancelled: 0,
   version: 1,
   ...fields,
 });

@@ -1,0 +1,33 @@
+/**
+ * The ports: what the use cases call out through, besides the stores. Each is
+ * implemented by an adapter in lib/adapters/ beside the SDK client it wraps (or
+ * by the store, for the idempotency record), so a use case never sees an SDK type
+ * and a unit test can hand it a fake.
+ */
+
+/** Starts the timer that ends a booking's hold at `expires_at` unless it is paid first. */
+export interface HoldTimer {
+  start(booking: { id: string; expires_at: string }): Promise<void>;
+}
+
+/**
+ * What the booking rules need of a payment provider. `reference` identifies the
+ * thing paid for: charging the same reference twice must charge once (a real
+ * gateway's idempotency key).
+ */
+export interface PaymentGateway {
+  /** Charges the amount; throws PaymentDeclinedError (402) or PaymentGatewayError (502). */
+  charge(request: { reference: string; amount_cents: number; token: string }): Promise<{ payment_id: string }>;
+  /** Gives back a charge whose booking could not be confirmed after all. */
+  refund(paymentId: string): Promise<void>;
+}
+
+/**
+ * The write that records an Idempotency-Key's response. A use case passes it on
+ * to the store, which makes it part of the transaction that does the work, so the
+ * work and the record of it land together or not at all. Opaque here: only the
+ * store that made it knows what it writes.
+ */
+export interface IdempotencyCompletion {
+  readonly kind: 'idempotency-completion';
+}
