@@ -11,7 +11,7 @@ const template = (stage: string): Template =>
   JSON.parse(readFileSync(join(packageDir(stage), 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 
-/** The routes of ../shared/API.md: the contract the deployed HTTP API must serve. */
+/** The routes of the contract (the OpenAPI document): what the deployed HTTP API must serve. */
 const CONTRACT_ROUTES = {
   // `$default`: the catch-all that answers any other path with a 404 problem.
   public: ['GET /health', 'GET /openapi.json', 'POST /users', 'GET /events', 'GET /events/{id}', '$default'],
@@ -60,7 +60,7 @@ describe.each(STAGES)('the %s stage', (stage) => {
     );
   });
 
-  it('serves exactly the routes of API.md, the authorizer on every route that needs a key', () => {
+  it('serves exactly the routes of the contract, the authorizer on every route that needs a key', () => {
     const routes = ofType(t, 'AWS::ApiGatewayV2::Route').map(([, r]) => ({
       key: r.Properties.RouteKey as string,
       authorized: r.Properties.AuthorizationType === 'CUSTOM',
@@ -71,6 +71,30 @@ describe.each(STAGES)('the %s stage', (stage) => {
     ];
     const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
     expect(routes.sort(byKey)).toEqual(expected.sort(byKey));
+  });
+
+  it('limits the request rate of every route, and of POST /users (open to anyone) far tighter', () => {
+    const [stageResource] = ofType(t, 'AWS::ApiGatewayV2::Stage');
+    const [name, apiStage] = stageResource!;
+    const settings = apiStage.Properties;
+
+    expect(settings.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 5000, ThrottlingBurstLimit: 5000 });
+    expect(settings.RouteSettings).toEqual({ 'POST /users': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
+    // A route's settings are refused by CloudFormation until the route exists.
+    const signup = ofType(t, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'POST /users')![0];
+    expect((t.Resources[name] as Resource & { DependsOn?: string[] }).DependsOn).toContain(signup);
+  });
+
+  it('lets browsers send the headers the API takes and read the ones it answers with', () => {
+    const [[, api]] = ofType(t, 'AWS::ApiGatewayV2::Api') as [[string, Resource]];
+
+    expect(api.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ['*'],
+      AllowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      AllowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      ExposeHeaders: ['Location', 'Retry-After', 'Idempotent-Replayed', 'WWW-Authenticate', 'Allow'],
+      MaxAge: 600,
+    });
   });
 
   it('has a valid booking-hold state machine that waits until expires_at, then invokes the expire Lambda', () => {
