@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { assertPortFree, PidFile, stopProcess, waitFor } from './processes';
 import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
@@ -10,6 +11,8 @@ import { ensureTable } from './table';
 
 const ROOT = resolve(__dirname, '..');
 const SERVERLESS = resolve(ROOT, 'node_modules/serverless/bin/serverless.js');
+/** Gives each local HTTP request its own request id, as API Gateway does (see the file). */
+const REQUEST_IDS = resolve(__dirname, 'api-gateway-request-ids.mjs');
 export const DATA_DIR = resolve(ROOT, '.data');
 
 export interface StackOptions {
@@ -139,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const admin = adminKey(options);
     const offline = spawn(
       process.execPath,
-      [SERVERLESS, 'offline', 'start', '--stage', options.stage ?? 'dev', '--httpPort', String(options.httpPort), '--lambdaPort', String(options.lambdaPort)],
+      ['--import', pathToFileURL(REQUEST_IDS).href, SERVERLESS, 'offline', 'start', '--stage', options.stage ?? 'dev', '--httpPort', String(options.httpPort), '--lambdaPort', String(options.lambdaPort)],
       {
         cwd: ROOT,
         detached: true,
