@@ -243,8 +243,11 @@ describe('changing total_tickets during a sale', () => {
       Promise.allSettled(totals.map((total) => updateEvent(events, event.id, { total_tickets: total }, new Date()))),
     ]);
 
-    for (const p of patchResults) if (p.status === 'rejected') expect(p.reason).toBeInstanceOf(AppError);
-    for (const r of bookingResults) if (!r.ok) expect(r.error).toBeInstanceOf(InsufficientTicketsError);
+    // Any PATCH may be refused (a total below what is sold or held), and any booking once the tickets run out.
+    const refusedPatches = patchResults.flatMap((p) => (p.status === 'rejected' ? [p.reason] : []));
+    expect(refusedPatches.filter((reason) => !(reason instanceof AppError))).toEqual([]);
+    const refusedBookings = bookingResults.flatMap((r) => (r.ok ? [] : [r.error]));
+    expect(refusedBookings.filter((error) => !(error instanceof InsufficientTicketsError))).toEqual([]);
     const after = await expectCountersMatchRecount(event.id);
     expect(after.tickets_held).toBe(bookingResults.filter((r) => r.ok).length);
     expect(after.tickets_held).toBeLessThanOrEqual(after.total_tickets);
@@ -324,7 +327,8 @@ describe('Idempotency-Key', () => {
 
     const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [(r.value.body as { id: string }).id] : [])));
     expect(ids.size).toBe(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as AppError).code).toBe('idempotency-in-progress');
+    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AppError).code] : []));
+    expect(refusals.filter((code) => code !== 'idempotency-in-progress')).toEqual([]);
     const replay = await book('storm-user', 'storm-key', body);
     expect((replay.body as { id: string }).id).toBe([...ids][0]);
     expect(await expectCountersMatchRecount(event.id)).toMatchObject({ tickets_held: 1, bookings_pending: 1 });

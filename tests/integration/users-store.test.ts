@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EmailTakenError, NotFoundError } from '../../lib/domain/errors';
 import { userStore } from '../../lib/store/users';
 import { authenticate } from '../../lib/usecases/authenticate';
 import { getUser, registerUser } from '../../lib/usecases/users';
+import { uniqueEmail } from '../support/fixtures';
 import { testTable } from '../support/table';
 
 /**
@@ -15,10 +15,6 @@ const store = userStore(table);
 const ADMIN_KEY = 'adm_integration_0123456789abcdef';
 
 afterAll(() => table.close());
-
-function uniqueEmail(): string {
-  return `user-${randomUUID()}@example.org`;
-}
 
 async function scanAll(): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
