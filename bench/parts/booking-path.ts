@@ -18,20 +18,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
+import type { Event } from '../../lib/domain/event';
 import { ServiceUnavailableError } from '../../lib/domain/errors';
-import { bookingStore } from '../../lib/store/bookings';
 import { eventStore } from '../../lib/store/events';
 import { keys } from '../../lib/store/keys';
-import { recentEvents } from '../../lib/store/recent-events';
-import { type BookingDeps, createBooking } from '../../lib/usecases/bookings';
-import { createEvent } from '../../lib/usecases/events';
+import { createBooking } from '../../lib/usecases/bookings';
 import { rawBooking, rawReadsThenBooking } from '../support/booking-shape';
-import type { BenchContext } from '../support/context';
 import { benchTable } from '../support/dynamo';
 import { type LoadResult, runFor } from '../support/load';
-import { check, fmt, type PartResult, table, target } from '../support/report';
+import { definePart } from '../support/part';
+import { check, fmt, table, target } from '../support/report';
 import { median, round, summarize } from '../support/stats';
+import { bookingDepsOn, createFutureEvent } from '../support/wiring';
 
 interface Variant {
   name: string;
@@ -63,9 +61,7 @@ function merge(rounds: LoadResult[]): LoadResult {
   return { ops, elapsedMs, perSecond: (ops / elapsedMs) * 1000, latencies: rounds.flatMap((r) => r.latencies), errors };
 }
 
-export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
-  const started = performance.now();
-  const cpu = ctx.cpu();
+export const bookingPath = definePart('booking-path', async (ctx, cpu) => {
   const dynamo = await ctx.dynamo();
   const t = benchTable(dynamo.endpoint, dynamo.tableName);
   const events = eventStore(t);
@@ -73,25 +69,10 @@ export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
   let serviceUnavailable = 0;
   /** Every booking that succeeded, of every kind, warm-ups included. */
   let succeeded = 0;
-  const deps: BookingDeps = {
-    // As deployed (lib/booking-wiring.ts): the event copy kept for up to five seconds.
-    events: recentEvents(events),
-    bookings: bookingStore(t),
-    // The real timer is a Step Functions StartExecution (measured over HTTP in the flash sale).
-    holds: { start: async () => undefined },
-    holdSeconds: 900,
-    clock: () => new Date(),
-  };
+  const deps = bookingDepsOn(t);
   const createdEvents: Event[] = [];
   const newEvent = async (maxPerUser: number | null) => {
-    const input = CreateEventBody.parse({
-      name: 'Booking path bench',
-      date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      total_tickets: 1_000_000,
-      ticket_price: '49.90',
-      max_per_user: maxPerUser,
-    });
-    const event = await createEvent(events, input, new Date());
+    const event = await createFutureEvent(events, { name: 'Booking path bench', total_tickets: 1_000_000, ticket_price: '49.90', max_per_user: maxPerUser }, 30);
     createdEvents.push(event);
     return event;
   };
@@ -202,9 +183,6 @@ export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
     console.log(`  CPU yardstick: ${fmt.ms(cpu.ms)}; the engine's limit alone, ${fmt.n(aloneRaw.perSecond)} raw TWI/s = ${((aloneRaw.perSecond * cpu.ms) / 1000).toFixed(1)} per yardstick`);
 
     return {
-      part: 'booking-path',
-      seconds: round((performance.now() - started) / 1000, 1),
-      cpuBaselineMs: cpu.ms,
       figures: {
         side_by_side: rows.map((r) => ({
           name: r.variant.name,
@@ -253,4 +231,4 @@ export async function bookingPath(ctx: BenchContext): Promise<PartResult> {
   } finally {
     t.close();
   }
-}
+});

@@ -13,27 +13,27 @@ import { localClient } from '../../localstack/dynamodb-local';
 import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
 import { type Booking, toBookingView } from '../../lib/domain/booking';
 import type { Caller } from '../../lib/domain/caller';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
+import type { Event } from '../../lib/domain/event';
 import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
-import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
 import { idempotencyStore } from '../../lib/store/idempotency';
 import { keys } from '../../lib/store/keys';
 import { userStore } from '../../lib/store/users';
-import { NO_COPY, recentEvents } from '../../lib/store/recent-events';
+import { NO_COPY } from '../../lib/store/recent-events';
 import { authenticate } from '../../lib/usecases/authenticate';
-import { type BookingDeps, createBooking } from '../../lib/usecases/bookings';
-import { createEvent, getEvent } from '../../lib/usecases/events';
+import { createBooking } from '../../lib/usecases/bookings';
+import { getEvent } from '../../lib/usecases/events';
 import { expireHold, payBooking } from '../../lib/usecases/holds';
 import { registerUser } from '../../lib/usecases/users';
 import { stateMachinesOf } from '../../localstack/service';
 import { PRICES } from '../prices';
 import { type Consumption, itemSize, meterCapacity } from '../support/capacity';
-import type { BenchContext } from '../support/context';
 import { createTableCopy, documentClientFor } from '../support/dynamo';
-import { fmt, type PartResult, table } from '../support/report';
+import { definePart } from '../support/part';
+import { fmt, table } from '../support/report';
 import { round } from '../support/stats';
+import { bookingDepsOn, createFutureEvent } from '../support/wiring';
 
 const TABLE = 'bench-cost';
 const HOLD_SECONDS = 900;
@@ -57,9 +57,7 @@ interface Step {
   floor: { read: number; write: number; why: string };
 }
 
-export async function cost(ctx: BenchContext): Promise<PartResult> {
-  const started = performance.now();
-  const cpu = ctx.cpu();
+export const cost = definePart('cost', async (ctx) => {
   const dynamo = await ctx.dynamo();
   const service = await ctx.service();
   await createTableCopy(dynamo, TABLE);
@@ -69,12 +67,11 @@ export async function cost(ctx: BenchContext): Promise<PartResult> {
   const plain = localClient(dynamo.endpoint); // unmetered, for reading item sizes
   const users = userStore(t);
   const events = eventStore(t);
-  const bookings = bookingStore(t);
   const idempotency = idempotencyStore(t);
   const gateway = simulatedGateway({ latencyMs: 0 });
   // Every booking reads its event here (no copy kept): the cost of a booking in a
-  // function that has not read the event within the last second, the dearer case.
-  const deps: BookingDeps = { events: recentEvents(events, NO_COPY), bookings, holds: { start: async () => undefined }, holdSeconds: HOLD_SECONDS, clock: () => new Date() };
+  // function that has not read the event lately, the dearer case.
+  const deps = bookingDepsOn(t, { eventCopy: NO_COPY, holdSeconds: HOLD_SECONDS });
   const afterHold = { ...deps, clock: () => new Date(Date.now() + (HOLD_SECONDS + 1) * 1000) };
   const adminKey = `adm_bench_cost_${Date.now()}_0123456789`;
 
@@ -82,17 +79,16 @@ export async function cost(ctx: BenchContext): Promise<PartResult> {
     const user = await registerUser(users, { name: 'Cost', email: `cost.${Date.now()}@example.org` }, new Date());
     const bearer = `Bearer ${user.api_key}`;
     const eventOf = (maxPerUser: number | null): Promise<Event> =>
-      createEvent(
+      createFutureEvent(
         events,
-        CreateEventBody.parse({
+        {
           name: 'Cost of a booking',
           description: 'An event with a realistic description of a few sentences, so that the event item has the size it would have in production.',
-          date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
           total_tickets: 1000,
           ticket_price: '49.90',
           max_per_user: maxPerUser,
-        }),
-        new Date(),
+        },
+        30,
       );
     const event = await eventOf(null);
     const capped = await eventOf(4);
@@ -139,8 +135,8 @@ export async function cost(ctx: BenchContext): Promise<PartResult> {
     // pending booking per sweep, measured on 40 live holds in a table of their own.
     await createTableCopy(dynamo, `${TABLE}-sweep`);
     const st: Table = { client: documentClientFor(raw), name: `${TABLE}-sweep` };
-    const sweepDeps: BookingDeps = { ...deps, events: recentEvents(eventStore(st)), bookings: bookingStore(st) };
-    const sweepEvent = await createEvent(eventStore(st), CreateEventBody.parse({ name: 'Sweep', date_time: new Date(Date.now() + 86_400_000).toISOString(), total_tickets: 100, ticket_price: 1 }), new Date());
+    const sweepDeps = bookingDepsOn(st, { holdSeconds: HOLD_SECONDS });
+    const sweepEvent = await createFutureEvent(eventStore(st), { name: 'Sweep', total_tickets: 100, ticket_price: 1 }, 1);
     for (let i = 0; i < 40; i++) await createBooking(sweepDeps, { user_id: `sweep-${i}`, event_id: sweepEvent.id, quantity: 1 });
     const sweep = await meter.measure(() => sweepDeps.bookings.expiredPending(new Date(), 500));
     const sweepPerPending = sweep.used.read / 40;
@@ -344,9 +340,6 @@ export async function cost(ctx: BenchContext): Promise<PartResult> {
     );
 
     return {
-      part: 'cost',
-      seconds: round((performance.now() - started) / 1000, 1),
-      cpuBaselineMs: cpu.ms,
       figures: {
         prices: PRICES,
         assumptions: {
@@ -378,7 +371,7 @@ export async function cost(ctx: BenchContext): Promise<PartResult> {
     raw.destroy();
     plain.destroy();
   }
-}
+});
 
 /** State transitions of one execution on its happy path: every state entered from StartAt to End. */
 function transitionsOf(definition: Record<string, unknown> | undefined): number {

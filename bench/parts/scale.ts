@@ -10,19 +10,19 @@ import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type Booking, type BookingStatus, toEventStats } from '../../lib/domain/booking';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
-import { bookingStore } from '../../lib/store/bookings';
+import type { Event } from '../../lib/domain/event';
 import { eventStore } from '../../lib/store/events';
 import { keys } from '../../lib/store/keys';
-import { NO_COPY, recentEvents } from '../../lib/store/recent-events';
-import { type BookingDeps, createBooking, listBookings } from '../../lib/usecases/bookings';
-import { createEvent, getEvent } from '../../lib/usecases/events';
+import { NO_COPY } from '../../lib/store/recent-events';
+import { createBooking, listBookings } from '../../lib/usecases/bookings';
+import { getEvent } from '../../lib/usecases/events';
 import { bookingItem, rawBooking } from '../support/booking-shape';
-import type { BenchContext } from '../support/context';
 import { benchTable, createTableCopy, deleteTable } from '../support/dynamo';
 import { sleep } from '../support/load';
-import { check, fmt, type PartResult, table, target } from '../support/report';
+import { definePart } from '../support/part';
+import { check, fmt, table, target } from '../support/report';
 import { median, round, summarize } from '../support/stats';
+import { bookingDepsOn, createFutureEvent } from '../support/wiring';
 
 const SIZES = [1_000, 200_000];
 const EVENTS = 100;
@@ -75,9 +75,7 @@ async function batchWrite(client: DynamoDBClient, tableName: string, requests: W
   }
 }
 
-export async function scale(ctx: BenchContext): Promise<PartResult> {
-  const started = performance.now();
-  const cpu = ctx.cpu();
+export const scale = definePart('scale', async (ctx) => {
   const dynamo = await ctx.dynamo();
   const tables = SIZES.map((size) => ({ size, name: `bench-scale-${size}`, t: benchTable(dynamo.endpoint, `bench-scale-${size}`) }));
   const made: Record<string, number> = {};
@@ -89,17 +87,7 @@ export async function scale(ctx: BenchContext): Promise<PartResult> {
       await createTableCopy(dynamo, name);
       const events = await Promise.all(
         Array.from({ length: EVENTS }, (_, i) =>
-          createEvent(
-            eventStore(t),
-            CreateEventBody.parse({
-              name: `Scale ${i}`,
-              description: 'Seeded for the scale benchmark.',
-              date_time: new Date(Date.now() + (10 + i) * 86_400_000).toISOString(),
-              total_tickets: 1_000_000,
-              ticket_price: '35.00',
-            }),
-            new Date(),
-          ),
+          createFutureEvent(eventStore(t), { name: `Scale ${i}`, description: 'Seeded for the scale benchmark.', total_tickets: 1_000_000, ticket_price: '35.00' }, 10 + i),
         ),
       );
       const hot = events[0]!;
@@ -163,12 +151,7 @@ export async function scale(ctx: BenchContext): Promise<PartResult> {
     const samples = Object.fromEntries(tables.map(({ name }) => [name, { booking: [] as number[], stats: [] as number[], raw: [] as number[], list: [] as number[] }]));
     // Every booking reads its event (no copy kept), so that the read's latency is in the figure too.
     const eventsOf = Object.fromEntries(tables.map(({ name, t }) => [name, eventStore(t)]));
-    const depsOf = Object.fromEntries(
-      tables.map(({ name, t }) => [
-        name,
-        { events: recentEvents(eventsOf[name]!, NO_COPY), bookings: bookingStore(t), holds: { start: async () => undefined }, holdSeconds: 900, clock: () => new Date() } satisfies BookingDeps,
-      ]),
-    );
+    const depsOf = Object.fromEntries(tables.map(({ name, t }) => [name, bookingDepsOn(t, { eventCopy: NO_COPY })]));
     const hotOf = Object.fromEntries(seeded.map((s) => [s.name, s.hot]));
     const timed = async (into: number[], work: () => Promise<unknown>) => {
       const start = performance.now();
@@ -255,9 +238,6 @@ export async function scale(ctx: BenchContext): Promise<PartResult> {
     );
 
     return {
-      part: 'scale',
-      seconds: round((performance.now() - started) / 1000, 1),
-      cpuBaselineMs: cpu.ms,
       figures: {
         sizes: SIZES,
         seeding: seeded.map((s) => ({ table: s.name, bookings: s.size, seconds: s.seedSeconds, per_second: Math.round(s.size / s.seedSeconds), pending: s.pendingSeeded })),
@@ -286,4 +266,4 @@ export async function scale(ctx: BenchContext): Promise<PartResult> {
       await deleteTable(dynamo.endpoint, name).catch(() => undefined);
     }
   }
-}
+});

@@ -28,8 +28,8 @@ export async function startBenchDynamo(definition: CfnTable): Promise<BenchDynam
   return { endpoint: dynamo.endpoint, definition, tableName: definition.TableName!, process: dynamo.process, stop };
 }
 
-/** Another table of the same definition (same keys and indexes) under another name. */
-export async function createTableCopy(dynamo: BenchDynamo, name: string): Promise<void> {
+/** Another table of the same definition (same keys and indexes) under another name, on the same DynamoDB Local. */
+export async function createTableCopy(dynamo: Pick<BenchDynamo, 'endpoint' | 'definition'>, name: string): Promise<void> {
   await ensureTable(dynamo.endpoint, { ...dynamo.definition, TableName: name });
 }
 
