@@ -80,6 +80,8 @@ export const flashSale = definePart('flash-sale', async (ctx, cpu) => {
   } finally {
     const warnings = socketWarnings.stop();
     if (warnings > 0) notes.push(`the local Step Functions endpoint queued expire invocations behind its SDK client's 50 sockets (${warnings} SDK warnings, not printed)`);
+    const resent = stack.http.resent();
+    if (resent > 0) notes.push(`${resent} requests sent again: the server had closed their idle keep-alive connection as they went out`);
     await stack.close();
   }
 });

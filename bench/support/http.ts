@@ -32,6 +32,7 @@ export function httpClient(base: string) {
   const url = new URL(base);
   const shared = new Agent({ keepAlive: true, maxSockets: 64 });
   const agents: Agent[] = [shared];
+  let resent = 0;
 
   function call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
@@ -42,7 +43,7 @@ export function httpClient(base: string) {
     }
     if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
     const start = performance.now();
-    return new Promise((resolve, reject) => {
+    const send = (retry: boolean): Promise<HttpResult<T>> => new Promise((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method, path, headers, agent: options.agent ?? shared }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -59,9 +60,18 @@ export function httpClient(base: string) {
           resolve({ status: res.statusCode ?? 0, body: body as T, headers: res.headers, ms });
         });
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // The server closed this kept-alive connection for idleness just as the
+        // request went out on it, so it never read the request: sending it again,
+        // on a new connection, is safe (Node's own advice for this race).
+        if (retry && req.reusedSocket && error.code === 'ECONNRESET') {
+          resent++;
+          resolve(send(false));
+        } else reject(error);
+      });
       req.end(payload);
     });
+    return send(true);
   }
 
   /** The call's body, or a thrown error naming what came back instead of `status`. */
@@ -78,7 +88,14 @@ export function httpClient(base: string) {
     return agent;
   }
 
-  return { call, expect, ownConnection, close: () => agents.forEach((a) => a.destroy()) };
+  return {
+    call,
+    expect,
+    ownConnection,
+    /** How many requests were sent again after their kept-alive connection was closed under them. */
+    resent: () => resent,
+    close: () => agents.forEach((a) => a.destroy()),
+  };
 }
 
 export type HttpClient = ReturnType<typeof httpClient>;
