@@ -1,33 +1,10 @@
-import {
-  adminKey,
-  api,
-  type ApiResponse,
-  availableTickets,
-  cancelBooking,
-  createBooking,
-  createEvent,
-  createUser,
-  eventStats,
-  expectProblem,
-  inDays,
-  postBooking,
-  sleep,
-  walkPages,
-} from './client';
-
-/** An RFC 3339 timestamp in UTC, as every response carries it. */
-const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
+import { expectFieldProblem, expectProblem, UTC_TIMESTAMP } from '../support/expectations';
+import { inDays, UNKNOWN_ID } from '../support/fixtures';
+import { sleep } from '../support/time';
+import { adminKey, api, availableTickets, cancelBooking, createBooking, createEvent, createUser, eventStats, postBooking, walkPages } from './client';
 
 /** The default hold (HOLD_SECONDS), in milliseconds. */
 const HOLD_MS = 900 * 1000;
-
-/** A 422 validation problem whose `errors` name the given field path. */
-function expectFieldProblem(response: ApiResponse, path: string): void {
-  expectProblem(response, 422, 'validation-failed');
-  expect(response.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
-}
 
 const ids = (items: Array<{ id: string }>) => items.map((item) => item.id);
 

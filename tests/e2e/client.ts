@@ -1,4 +1,10 @@
 /** A small HTTP client for the end-to-end tests: the stack started by tests/support/stack-setup.ts. */
+import { inDays, uniqueEmail } from '../support/fixtures';
+
+// Their home is tests/support; they are also exported here for the test files that take them from the client.
+export { expectProblem } from '../support/expectations';
+export { uniqueEmail } from '../support/fixtures';
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -26,18 +32,12 @@ export function api<T = any>(method: string, path: string, options: CallOptions 
   return apiAt<T>(baseUrl(), method, path, options);
 }
 
-let counter = 0;
-/** A unique email per call, so tests never collide. */
-export const uniqueEmail = (label = 'user'): string => `${label}.${Date.now()}.${process.pid}.${counter++}@example.org`;
-
 export async function createUser(name = 'Test User'): Promise<{ id: string; key: string; email: string }> {
   const email = uniqueEmail();
   const response = await api('POST', '/users', { json: { name, email } });
   if (response.status !== 201) throw new Error(`createUser: ${response.status} ${JSON.stringify(response.body)}`);
   return { id: response.body.id, key: response.body.api_key, email };
 }
-
-export const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString();
 
 export async function createEvent(fields: Record<string, unknown> = {}): Promise<any> {
   const response = await api('POST', '/events', {
@@ -47,18 +47,6 @@ export async function createEvent(fields: Record<string, unknown> = {}): Promise
   if (response.status !== 201) throw new Error(`createEvent: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
-
-/** Asserts an RFC 9457 problem response with the given status (and problem slug, when given). */
-export function expectProblem(response: ApiResponse, status: number, code?: string): void {
-  expect({ status: response.status, contentType: response.headers.get('content-type') }).toEqual({
-    status,
-    contentType: expect.stringContaining('application/problem+json'),
-  });
-  expect(response.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
-  if (code) expect(response.body.type).toMatch(new RegExp(`/problems/${code}$`));
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** POST /bookings as the given key, with an optional Idempotency-Key. */
 export const postBooking = (key: string, body: unknown, idempotencyKey?: string): Promise<ApiResponse> =>

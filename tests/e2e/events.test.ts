@@ -1,14 +1,10 @@
-import { adminKey, api, type ApiResponse, baseUrl, createEvent, createUser, expectProblem, inDays } from './client';
-
-/** An RFC 3339 timestamp in UTC, as every response carries it. */
-const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+import { expectFieldProblem, expectProblem, UTC_TIMESTAMP } from '../support/expectations';
+import { inDays, UNKNOWN_ID } from '../support/fixtures';
+import { sleep } from '../support/time';
+import { adminKey, api, baseUrl, createEvent, createUser, walkPages } from './client';
 
 /** A year safely ahead of now, for dates written out by hand. */
 const FUTURE_YEAR = new Date().getUTCFullYear() + 3;
-
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A valid creation body, with overrides. */
 const eventBody = (fields: Record<string, unknown> = {}) => ({
@@ -22,28 +18,8 @@ const eventBody = (fields: Record<string, unknown> = {}) => ({
 const postEvent = (body: unknown, key: string = adminKey()) => api('POST', '/events', { json: body, key });
 const patchEvent = (id: string, body: unknown, key: string = adminKey()) => api('PATCH', `/events/${id}`, { json: body, key });
 
-/** A 422 validation problem whose `errors` name the given field path. */
-function expectFieldProblem(response: ApiResponse, path: string): void {
-  expectProblem(response, 422, 'validation-failed');
-  expect(response.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
-}
-
 /** Every page of GET /events, following next_cursor until it is null. */
-async function walkEvents(limit: number): Promise<{ pages: ApiResponse[]; items: any[] }> {
-  const pages: ApiResponse[] = [];
-  const items: any[] = [];
-  let cursor: string | null = null;
-  for (let guard = 0; guard < 2000; guard++) {
-    const query: string = cursor === null ? `?limit=${limit}` : `?limit=${limit}&cursor=${encodeURIComponent(cursor)}`;
-    const page = await api('GET', `/events${query}`);
-    if (page.status !== 200) throw new Error(`GET /events${query}: ${page.status} ${JSON.stringify(page.body)}`);
-    pages.push(page);
-    items.push(...page.body.items);
-    cursor = page.body.next_cursor;
-    if (cursor === null) return { pages, items };
-  }
-  throw new Error('GET /events kept returning a next_cursor');
-}
+const walkEvents = (limit: number) => walkPages('/events', undefined, limit);
 
 const isNonDecreasing = (dates: string[]) => dates.every((date, i) => i === 0 || Date.parse(dates[i - 1]!) <= Date.parse(date));
 

@@ -1,37 +1,14 @@
-import {
-  adminKey,
-  api,
-  type ApiResponse,
-  availableTickets,
-  cancelBooking,
-  createBooking,
-  createEvent,
-  createUser,
-  eventStats,
-  expectProblem,
-  getBooking,
-  postBooking,
-  postPayment,
-} from './client';
+import { expectFieldProblem, expectProblem, UTC_TIMESTAMP } from '../support/expectations';
+import { UNKNOWN_ID } from '../support/fixtures';
+import { adminKey, api, availableTickets, cancelBooking, createBooking, createEvent, createUser, eventStats, getBooking, postBooking, postPayment } from './client';
 
 /**
  * POST /bookings/{id}/payment against the global stack (hold 900 s, so nothing
  * expires here; the hold itself is tests/e2e/hold.test.ts).
  */
 
-/** An RFC 3339 timestamp in UTC, as every response carries it. */
-const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
 const pay = (key: string, bookingId: string, token = 'tok_visa', idempotencyKey?: string) =>
   postPayment(key, bookingId, { payment_token: token }, idempotencyKey);
-
-/** A 422 validation problem whose `errors` name the given field path. */
-function expectFieldProblem(response: ApiResponse, path: string): void {
-  expectProblem(response, 422, 'validation-failed');
-  expect(response.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
-}
 
 /** An event with one PENDING booking of `quantity` tickets by a new user. */
 async function pendingBooking(eventFields: Record<string, unknown> = {}, quantity = 1) {

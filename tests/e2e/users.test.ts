@@ -1,29 +1,6 @@
-import { adminKey, api, type ApiResponse, createUser, expectProblem, uniqueEmail } from './client';
-
-/** An RFC 3339 timestamp in UTC, as every response carries it. */
-const UTC_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-/** A 422 validation problem whose `errors` name the given field path. */
-function expectFieldProblem(response: ApiResponse, path: string): void {
-  expectProblem(response, 422, 'validation-failed');
-  expect(response.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
-}
-
-/** A valid, unique email address of exactly `length` characters (domain labels of at most 63). */
-function emailOfLength(length: number): string {
-  const local = uniqueEmail('long').split('@')[0]!;
-  let filler = length - local.length - 1 - 'example.org'.length;
-  const labels: string[] = [];
-  while (filler > 0) {
-    // Each label costs its length plus a dot; never leave a remainder of 1 (a label needs a character).
-    const cost = filler <= 64 ? filler : filler - 64 === 1 ? 62 : 64;
-    labels.push('d'.repeat(cost - 1));
-    filler -= cost;
-  }
-  const email = `${local}@${[...labels, 'example', 'org'].join('.')}`;
-  if (email.length !== length) throw new Error(`emailOfLength: built ${email.length} characters, wanted ${length}`);
-  return email;
-}
+import { expectFieldProblem, expectProblem, UTC_TIMESTAMP } from '../support/expectations';
+import { emailOfLength, uniqueEmail } from '../support/fixtures';
+import { adminKey, api, createUser } from './client';
 
 const register = (body: unknown) => api('POST', '/users', { json: body });
 
