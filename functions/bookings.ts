@@ -1,7 +1,7 @@
 import { type Booking, toBookingView } from '../lib/domain/booking';
 import { InsufficientTicketsError, PaymentDeclinedError, PaymentGatewayError } from '../lib/domain/errors';
 import { httpRoute } from '../lib/http/handler';
-import { idempotentRoute } from '../lib/http/idempotency';
+import { idempotentRoute } from '../lib/http/idempotent-route';
 import { counted, publishMetrics } from '../lib/http/metrics';
 import { bookingsRoutes as routes } from '../lib/http/routes/bookings';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
