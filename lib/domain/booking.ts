@@ -32,6 +32,8 @@ export interface Booking {
   cancel_reason: CancelReason | null;
   /** The gateway's id of the charge that confirmed it. */
   payment_id?: string | null;
+  /** Which request made its last change of status (lib/store/bookings.ts, `transition`). */
+  change_id?: string;
 }
 
 export const BookingView = z

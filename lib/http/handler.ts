@@ -50,9 +50,15 @@ function admit(access: Access, caller: Caller): Caller {
 /** Errors become problem+json here, and only here. */
 const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   onError: (request) => {
-    const status = toProblemResponse(request.error, request.event.requestContext?.requestId);
-    if (status.statusCode === 500) logger.error('Unhandled error', request.error as Error);
-    request.response = status;
+    const problem = toProblemResponse(request.error, request.event.requestContext?.requestId);
+    // Every 5xx is logged with its cause (a 503's is the fault that made it one); a
+    // 4xx is the client's, and the access log has it.
+    if (problem.statusCode === 500) logger.error('Unhandled error', request.error as Error);
+    else if (problem.statusCode >= 500) {
+      const error = request.error as Error;
+      logger.warn('Request failed with a server fault', { status: problem.statusCode, error, cause: error.cause });
+    }
+    request.response = problem;
   },
 });
 

@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import * as z from 'zod';
 import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta } from '../domain/booking';
 import type { Event } from '../domain/event';
-import type { Table } from './client';
+import { type Table, transactionToken } from './client';
 import { cancelledTransaction } from './conditions';
 import { counterUpdate } from './counters';
 import type { IdempotencyCompletion } from '../ports';
@@ -13,6 +13,11 @@ import { RETRY } from './retry';
 
 export type CreateBookingOutcome =
   | { kind: 'created' }
+  /**
+   * The booking exists already: an earlier attempt of this same request (its id is
+   * made once per request) was applied, and its answer lost. Read it.
+   */
+  | { kind: 'created-before' }
   | { kind: 'event-missing' }
   /** A PATCH changed the event (price, limits, date) since it was read: plan again. */
   | { kind: 'event-changed' }
@@ -25,6 +30,12 @@ export type CreateBookingOutcome =
 export type TransitionOutcome = { kind: 'done'; booking: Booking } | { kind: 'status-changed'; current: Booking | undefined };
 
 export interface Transition {
+  /**
+   * Made once per request and written with the change: a booking found in the new
+   * state with this id was changed by this request, on an attempt whose answer was
+   * lost, so the change is done rather than refused.
+   */
+  changeId: string;
   delta: CounterDelta;
   tallyDelta: number;
   hold?: { must: 'be-running' | 'have-expired'; now: Date };
@@ -68,7 +79,8 @@ function bookingItem(booking: Booking): Record<string, unknown> {
   return { ...keys.booking(booking.id), type: 'booking', ...bookingIndexKeys(booking), ...booking };
 }
 
-const isConflict = (code: string) => code === 'TransactionConflict';
+/** A transaction cancelled for these did nothing and may simply be tried again. */
+const isRetryable = (code: string) => code === 'TransactionConflict' || code === 'ThrottlingError';
 const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#.{1,128}$/) });
 
 export function bookingStore(table: Table): BookingStore {
@@ -152,6 +164,7 @@ export function bookingStore(table: Table): BookingStore {
       try {
         await client.send(
           new TransactWriteCommand({
+            ClientRequestToken: transactionToken(),
             TransactItems: [
               {
                 Update: {
@@ -197,6 +210,10 @@ export function bookingStore(table: Table): BookingStore {
         const cancelled = cancelledTransaction(error);
         if (!cancelled) throw error;
         const [event, tally, put, idem] = cancelled.reasons;
+        // The booking id is made once per request, so only this request can have
+        // written it: an earlier attempt was applied, whatever else fails now (its
+        // tickets were taken by that attempt, its key record completed by it).
+        if (put?.code === 'ConditionalCheckFailed') return { kind: 'created-before' };
         if (event?.code === 'ConditionalCheckFailed') {
           if (!event.item) return { kind: 'event-missing' };
           const current = stripKeys<Event>(event.item);
@@ -208,16 +225,12 @@ export function bookingStore(table: Table): BookingStore {
           return { kind: 'per-user-limit', held: typeof tally.item?.tickets === 'number' ? tally.item.tickets : 0 };
         }
         if (idem?.code === 'ConditionalCheckFailed') return { kind: 'idempotency-lost' };
-        // The booking id is new for every attempt, so its Put can only fail if this
-        // very transaction was applied and then sent again (an SDK retry after a
-        // lost response): it is done.
-        if (put?.code === 'ConditionalCheckFailed') return { kind: 'created' };
-        if (cancelled.reasons.some((r) => isConflict(r.code))) return RETRY;
+        if (cancelled.reasons.some((r) => isRetryable(r.code))) return RETRY;
         throw error;
       }
     },
 
-    async transition(from, next, { delta, tallyDelta, hold, idempotency }) {
+    async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency }) {
       const counters = counterUpdate(delta);
       const moved = bookingIndexKeys(next);
       let condition = '#status = :from';
@@ -229,13 +242,14 @@ export function bookingStore(table: Table): BookingStore {
       try {
         await client.send(
           new TransactWriteCommand({
+            ClientRequestToken: transactionToken(),
             TransactItems: [
               {
                 Update: {
                   TableName,
                   Key: keys.booking(from.id),
                   UpdateExpression:
-                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, payment_id = :payment_id, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk',
+                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, payment_id = :payment_id, change_id = :change, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk',
                   ConditionExpression: condition,
                   ExpressionAttributeNames: { '#status': 'status' },
                   ExpressionAttributeValues: {
@@ -245,6 +259,7 @@ export function bookingStore(table: Table): BookingStore {
                     ':cancelled_at': next.cancelled_at,
                     ':cancel_reason': next.cancel_reason,
                     ':payment_id': next.payment_id ?? null,
+                    ':change': changeId,
                     ':gsi2pk': moved.gsi2pk,
                     ':gsi3pk': moved.gsi3pk,
                     ...holdValues,
@@ -287,9 +302,12 @@ export function bookingStore(table: Table): BookingStore {
         if (!cancelled) throw error;
         const first = cancelled.reasons[0];
         if (first?.code === 'ConditionalCheckFailed') {
-          return { kind: 'status-changed', current: first.item ? stripKeys<Booking>(first.item) : undefined };
+          const current = first.item ? stripKeys<Booking>(first.item) : undefined;
+          // This very change, applied by an earlier attempt whose answer was lost.
+          if (current?.change_id === changeId && current.status === next.status) return { kind: 'done', booking: current };
+          return { kind: 'status-changed', current };
         }
-        if (cancelled.reasons.some((r) => isConflict(r.code))) return RETRY;
+        if (cancelled.reasons.some((r) => isRetryable(r.code))) return RETRY;
         throw error;
       }
     },
@@ -299,6 +317,7 @@ export function bookingStore(table: Table): BookingStore {
       try {
         await client.send(
           new TransactWriteCommand({
+            ClientRequestToken: transactionToken(),
             TransactItems: [
               {
                 Delete: {

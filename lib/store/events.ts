@@ -41,9 +41,13 @@ export function eventStore(table: Table): EventStore {
 
   return {
     async put(event) {
-      await client.send(
-        new PutCommand({ TableName, Item: toItem(event), ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
+      try {
+        await client.send(new PutCommand({ TableName, Item: toItem(event), ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (error) {
+        // The id is new to this request, so the item in the way is this very Put,
+        // applied once already: its answer was lost and the SDK sent it again.
+        if (failedConditionItem(error) === undefined) throw error;
+      }
     },
 
     async get(id) {

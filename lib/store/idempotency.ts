@@ -72,17 +72,36 @@ export const LEASE_MS = 30_000;
  * body takes the record over with a new token. If the first then wakes up, its
  * transaction fails on the token condition and writes nothing: one booking, ever.
  * A different body with the same key is a mismatch (422), whatever the state.
+ *
+ * Answers get lost: a write can be applied and its answer never arrive, and the
+ * SDK then sends it again. A retried claim finds the record it wrote itself (its
+ * own token) and takes it as claimed. Completion and release are conditioned on
+ * the record being still IN_PROGRESS under this request's token, so a request
+ * whose work transaction (with the completion in it) was applied but answered with
+ * an error never releases the completed record: the client's retry with the same
+ * key replays the response instead of doing the work again.
  */
 export function idempotencyStore(table: Table): IdempotencyStore {
   const { client, name: TableName } = table;
+
+  // Completing and releasing act only on a record this request still holds: never
+  // on one completed already (by this request's own transaction, whose answer
+  // may have been lost), never on one another request took over.
+  const OWNED_IN_PROGRESS = '#token = :token AND #status = :inProgress';
 
   const completeUpdate = (claim: IdempotencyClaim, response: StoredResponse, now: Date) => (tableName: string): TransactUpdate => ({
     TableName: tableName,
     Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
     UpdateExpression: 'SET #status = :completed, #response = :response, completed_at = :now',
-    ConditionExpression: '#token = :token',
+    ConditionExpression: OWNED_IN_PROGRESS,
     ExpressionAttributeNames: { '#status': 'status', '#response': 'response', '#token': 'token' },
-    ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': response, ':now': now.toISOString(), ':token': claim.token },
+    ExpressionAttributeValues: {
+      ':completed': 'COMPLETED',
+      ':response': response,
+      ':now': now.toISOString(),
+      ':token': claim.token,
+      ':inProgress': 'IN_PROGRESS',
+    },
   });
 
   return {
@@ -117,6 +136,8 @@ export function idempotencyStore(table: Table): IdempotencyStore {
       } catch (error) {
         const existing = failedConditionItem(error);
         if (!existing) throw error;
+        // Our own claim: the Put was applied and its answer lost, then retried.
+        if (existing.token === token) return { kind: 'claimed', claim: { scope, token } };
         if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
         if (existing.status === 'COMPLETED') return { kind: 'replay', response: existing.response as StoredResponse };
         return { kind: 'in-progress' };
@@ -142,9 +163,9 @@ export function idempotencyStore(table: Table): IdempotencyStore {
           new DeleteCommand({
             TableName,
             Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':token': claim.token },
+            ConditionExpression: OWNED_IN_PROGRESS,
+            ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+            ExpressionAttributeValues: { ':token': claim.token, ':inProgress': 'IN_PROGRESS' },
           }),
         );
       } catch (error) {

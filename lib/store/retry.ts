@@ -6,6 +6,8 @@ const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'TransactionInProgressException',
+  // A plain write to an item that a transaction in flight holds (AWS cancels, never queues).
+  'TransactionConflictException',
   'InternalServerError',
   'ServiceUnavailable',
 ]);
@@ -18,9 +20,31 @@ export interface RetryPolicy {
   attempts: number;
   baseMs: number;
   capMs: number;
+  /** No attempt starts after this long since the first one. */
+  budgetMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 15, capMs: 500 };
+/*
+ * THE RETRY BUDGET: one for the whole chain, so that retries nested in retries
+ * cannot multiply past the time a request has.
+ *
+ * Two layers retry. The SDK resends a single call that failed in a way it knows
+ * to be retryable (a throttle, a 500, a lost connection) up to SDK_MAX_ATTEMPTS
+ * times, with the same input: that is what turns a lost answer into success, since
+ * a resent transaction carries its ClientRequestToken and is not applied twice.
+ * withRetry (below) repeats a whole attempt (read, plan, transaction) when the
+ * transaction was cancelled by a conflict or a throttle, or when the SDK gave up on
+ * a transient error: that is what re-plans after losing a race.
+ *
+ * So a step makes at most SDK_MAX_ATTEMPTS x `attempts` calls, and starts no new
+ * attempt once `budgetMs` has passed. The SDK waits at most about a second before
+ * its one resend (its throttling backoff), so a request spends at most the budget
+ * plus one attempt in retries: inside the functions' 10 s timeout (a timed-out
+ * function is API Gateway's bare 503, not our problem+json), after which the
+ * client gets a 503 with Retry-After.
+ */
+export const SDK_MAX_ATTEMPTS = 2;
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 15, capMs: 500, budgetMs: 6000 };
 
 /** Marks an attempt that lost a race and should simply be tried again. */
 export const RETRY = Symbol('retry');
@@ -32,17 +56,19 @@ export const RETRY = Symbol('retry');
  * attempt the caller gets a 503 with Retry-After, never a 500.
  */
 export async function withRetry<T>(attempt: () => Promise<T | typeof RETRY>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  const started = Date.now();
+  let cause: unknown = 'every attempt lost a race (transaction conflicts or throttled partitions)';
   for (let n = 0; n < policy.attempts; n++) {
     try {
       const result = await attempt();
       if (result !== RETRY) return result;
     } catch (error) {
       if (!isTransient(error)) throw error;
+      cause = error;
     }
-    if (n < policy.attempts - 1) {
-      const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** n);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-    }
+    if (n === policy.attempts - 1 || Date.now() - started > policy.budgetMs) break;
+    const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** n);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
   }
-  throw new ServiceUnavailableError('The service is busy with this event right now; retry shortly', 1);
+  throw new ServiceUnavailableError('The service is busy with this event right now; retry shortly', 1, { cause });
 }

@@ -1,6 +1,6 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../domain/user';
-import type { Table } from './client';
+import { type Table, transactionToken } from './client';
 import { cancelledTransaction } from './conditions';
 import { keys, stripKeys } from './keys';
 import { RETRY, withRetry } from './retry';
@@ -23,6 +23,7 @@ export function userStore(table: Table): UserStore {
     try {
       await client.send(
         new TransactWriteCommand({
+          ClientRequestToken: transactionToken(),
           TransactItems: [
             { Put: { TableName, Item: { ...keys.user(user.id), type: 'user', ...user }, ConditionExpression: notExists } },
             {
@@ -30,6 +31,7 @@ export function userStore(table: Table): UserStore {
                 TableName,
                 Item: { ...keys.email(normalizedEmail), type: 'email', user_id: user.id },
                 ConditionExpression: notExists,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             {
@@ -41,8 +43,12 @@ export function userStore(table: Table): UserStore {
       return { kind: 'created' };
     } catch (error) {
       const cancelled = cancelledTransaction(error);
-      if (cancelled?.reasons[1]?.code === 'ConditionalCheckFailed') return { kind: 'email-taken' };
-      if (cancelled?.reasons.some((r) => r.code === 'TransactionConflict')) return RETRY;
+      const email = cancelled?.reasons[1];
+      if (email?.code === 'ConditionalCheckFailed') {
+        // Guarded for this very user: an earlier attempt was applied and its answer lost.
+        return email.item?.user_id === user.id ? { kind: 'created' } : { kind: 'email-taken' };
+      }
+      if (cancelled?.reasons.some((r) => r.code === 'TransactionConflict' || r.code === 'ThrottlingError')) return RETRY;
       throw error;
     }
   }

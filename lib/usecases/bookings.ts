@@ -64,8 +64,12 @@ function holdTickets(
   request: { user_id: string; event_id: string; quantity: number },
   complete?: (booking: Booking) => IdempotencyCompletion,
 ): Promise<Booking> {
+  // One id for every attempt of this request: an attempt whose answer was lost
+  // may have been applied, and the next one then finds its booking instead of
+  // making a second.
+  const id = randomUUID();
   return withRetry(async () => {
-    const { event, booking } = await plan(deps, request, deps.clock());
+    const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const outcome = await deps.bookings.create(
       booking,
       { eventVersion: event.version, maxPerUser: event.max_per_user },
@@ -75,6 +79,11 @@ function holdTickets(
     switch (outcome.kind) {
       case 'created':
         return booking;
+      case 'created-before': {
+        const stored = await deps.bookings.get(id);
+        if (!stored) throw new Error(`Booking ${id} was written by this request but cannot be read`);
+        return stored;
+      }
       case 'event-missing':
         deps.events.forget(request.event_id);
         throw new NotFoundError('event', request.event_id);
@@ -112,14 +121,14 @@ function holdTickets(
  */
 async function plan(
   deps: BookingDeps,
-  request: { user_id: string; event_id: string; quantity: number },
+  request: { id: string; user_id: string; event_id: string; quantity: number },
   now: Date,
 ): Promise<{ event: Event; booking: Booking }> {
   const planOn = async (event: Event | undefined) => {
     if (!event) throw new NotFoundError('event', request.event_id);
     // The tally is always read from the table: it is the user's, not the event's.
     const userTickets = event.max_per_user === null ? 0 : await deps.bookings.userTickets(event.id, request.user_id);
-    const booking = planBooking(event, { id: randomUUID(), user_id: request.user_id, quantity: request.quantity, userTickets }, now, deps.holdSeconds);
+    const booking = planBooking(event, { id: request.id, user_id: request.user_id, quantity: request.quantity, userTickets }, now, deps.holdSeconds);
     return { event, booking };
   };
   const recent = await deps.events.get(request.event_id);
@@ -150,10 +159,13 @@ export async function getBooking(bookings: BookingStore, id: string, caller: Cal
  *    of two concurrent cancels one releases the tickets, the other gets 409.
  */
 export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Promise<Booking> {
+  const changeId = randomUUID();
   return withRetry(async () => {
     const booking = await getBooking(deps.bookings, id, caller);
+    // Cancelled by this request on an attempt whose answer was lost: done, not a 409.
+    if (booking.status === 'CANCELLED' && booking.change_id === changeId) return booking;
     const next = cancelled(booking, 'USER_CANCELLED', deps.clock());
-    const outcome = await deps.bookings.transition(booking, next, { delta: releaseDelta(booking), tallyDelta: -booking.quantity });
+    const outcome = await deps.bookings.transition(booking, next, { changeId, delta: releaseDelta(booking), tallyDelta: -booking.quantity });
     if (outcome === RETRY || outcome.kind === 'status-changed') return RETRY;
     return outcome.booking;
   });

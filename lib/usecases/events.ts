@@ -8,7 +8,7 @@ import { RETRY, withRetry } from '../store/retry';
 /** Creates an event: validates its date against `now`, stores it with every ticket available. */
 export async function createEvent(store: EventStore, input: CreateEventInput, now: Date): Promise<Event> {
   const event = newEvent(input, randomUUID(), now);
-  await store.put(event);
+  await withRetry(() => store.put(event));
   return event;
 }
 
@@ -49,10 +49,17 @@ export function updateEvent(store: EventStore, id: string, changes: UpdateEventI
   });
 }
 
-/** Deletes an event that has no PENDING or CONFIRMED booking. */
+/**
+ * Deletes an event that has no PENDING or CONFIRMED booking.
+ * 1. Read it: 404 if it does not exist.
+ * 2. Delete it on condition that it exists and has no active booking (409 if it has).
+ * An event that existed at 1 and is gone at 2 was deleted, by this request (a
+ * Delete applied whose answer was lost and which the SDK sent again) or by another
+ * at the same moment: either way the outcome asked for holds, so it is a 204.
+ */
 export async function deleteEvent(store: EventStore, id: string): Promise<void> {
-  const outcome = await store.remove(id);
-  if (outcome.kind === 'missing') throw new NotFoundError('event', id);
+  await getEvent(store, id);
+  const outcome = await withRetry(() => store.remove(id));
   if (outcome.kind === 'has-bookings') {
     throw new EventHasBookingsError(outcome.current.bookings_pending + outcome.current.bookings_confirmed);
   }

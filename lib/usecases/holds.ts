@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { assertPayable, type Booking, confirmDelta, expireBooking, paidBooking, releaseDelta } from '../domain/booking';
 import type { Caller } from '../domain/caller';
-import { BookingStatusError, HoldExpiredError } from '../domain/errors';
+import { AppError, BookingStatusError, HoldExpiredError, ServiceUnavailableError } from '../domain/errors';
 import type { IdempotencyCompletion, PaymentGateway } from '../ports';
 import { RETRY, withRetry } from '../store/retry';
 import { type BookingDeps, getBooking } from './bookings';
@@ -14,8 +15,13 @@ import { type BookingDeps, getBooking } from './bookings';
  * 3. Confirm in one transaction conditioned on `status = PENDING` and
  *    `expires_at > now`: the tickets move from held to sold and the amount into
  *    revenue. Only this step is retried (transaction conflicts, throttling).
- * 4. If it does not confirm (the hold ran out during the charge, the expiry won the
- *    race, the retries ran out), the charge is refunded, whatever the error.
+ * 4. If it does not confirm, the charge is refunded, but only once the booking is
+ *    known not to be confirmed by it: a refusal (the hold ran out during the
+ *    charge, the expiry won the race) says so; an unknown outcome (the retries ran
+ *    out, an answer was lost) is resolved by reading the booking. A confirmation
+ *    that did land is the success it is; one that cannot be read is never refunded
+ *    on a guess (a 503: the client's retry charges the same reference once and
+ *    finds the booking confirmed or confirms it).
  */
 export async function payBooking(
   deps: BookingDeps & { gateway: PaymentGateway },
@@ -27,11 +33,13 @@ export async function payBooking(
   const booking = await getBooking(deps.bookings, id, caller);
   assertPayable(booking, deps.clock()); // 409 before anything is charged
   const { payment_id } = await deps.gateway.charge({ reference: booking.id, amount_cents: booking.amount_cents, token });
+  const changeId = randomUUID();
   try {
     return await withRetry(async () => {
       const paidAt = deps.clock();
       const next = paidBooking(booking, payment_id, paidAt);
       const outcome = await deps.bookings.transition(booking, next, {
+        changeId,
         delta: confirmDelta(booking),
         tallyDelta: 0,
         hold: { must: 'be-running', now: paidAt },
@@ -46,8 +54,32 @@ export async function payBooking(
       throw new HoldExpiredError(booking.expires_at);
     });
   } catch (error) {
+    if (error instanceof AppError && error.kind === 'conflict') {
+      // Refused by the table itself: the booking is not confirmed by this charge.
+      await deps.gateway.refund(payment_id);
+      throw error;
+    }
+    const current = await readAfterUnknownOutcome(deps, booking.id, payment_id, error);
+    if (current.status === 'CONFIRMED' && current.payment_id === payment_id) return current;
     await deps.gateway.refund(payment_id);
     throw error;
+  }
+}
+
+/**
+ * The booking as the table has it after a confirmation whose outcome is unknown.
+ * If even that cannot be read, the charge stands and the client is told to retry.
+ */
+async function readAfterUnknownOutcome(deps: BookingDeps, id: string, paymentId: string, cause: unknown): Promise<Booking> {
+  try {
+    const current = await withRetry(async () => (await deps.bookings.get(id)) ?? RETRY);
+    return current;
+  } catch {
+    throw new ServiceUnavailableError(
+      `The payment ${paymentId} was charged but its confirmation could not be checked; retry the payment to complete it (it will not be charged twice)`,
+      2,
+      { cause },
+    );
   }
 }
 
@@ -61,13 +93,16 @@ export type ExpiryResult = 'expired' | 'not-found' | 'already-final' | 'not-yet-
  * payment and expiry wins.
  */
 export function expireHold(deps: BookingDeps, id: string): Promise<ExpiryResult> {
+  const changeId = randomUUID();
   return withRetry(async () => {
     const booking = await deps.bookings.get(id);
     if (!booking) return 'not-found';
+    if (booking.status === 'CANCELLED' && booking.change_id === changeId) return 'expired';
     const now = deps.clock();
     const next = expireBooking(booking, now);
     if (!next) return booking.status === 'PENDING' ? 'not-yet-due' : 'already-final';
     const outcome = await deps.bookings.transition(booking, next, {
+      changeId,
       delta: releaseDelta(booking),
       tallyDelta: -booking.quantity,
       hold: { must: 'have-expired', now },
