@@ -2,7 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Booking } from '../../lib/domain/booking';
 import { AppError, BookingStatusError, InsufficientTicketsError, NotFoundError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
+import type { Event } from '../../lib/domain/event';
 import { idempotently, requestFingerprint } from '../../lib/http/idempotency';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
@@ -10,7 +10,8 @@ import { eventStore } from '../../lib/store/events';
 import { idempotencyStore } from '../../lib/store/idempotency';
 import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking, listBookings } from '../../lib/usecases/bookings';
-import { createEvent, getEvent, updateEvent } from '../../lib/usecases/events';
+import { getEvent, updateEvent } from '../../lib/usecases/events';
+import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
 import { testTable } from '../support/table';
 
@@ -32,16 +33,7 @@ const deps = depsFor(table);
 const events = eventStore(table);
 const admin = { role: 'admin' } as const;
 
-async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
-  const input = CreateEventBody.parse({
-    name: 'Flash sale',
-    date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    total_tickets: 300,
-    ticket_price: '12.50',
-    ...fields,
-  });
-  return createEvent(events, input, new Date());
-}
+const newEvent = (fields: Record<string, unknown> = {}): Promise<Event> => storedEvent(events, { name: 'Flash sale', total_tickets: 300, ...fields });
 
 const bookingsOf = (eventId: string) => recount.bookingsOf(table, eventId);
 const expectCountersMatchRecount = (eventId: string, users: string[] = []) => recount.expectCountersMatchRecount(table, eventId, users);

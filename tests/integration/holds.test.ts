@@ -11,7 +11,7 @@ import {
   PerUserLimitError,
   ServiceUnavailableError,
 } from '../../lib/domain/errors';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
+import type { Event } from '../../lib/domain/event';
 import type { HoldTimer, PaymentGateway } from '../../lib/ports';
 import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
@@ -19,8 +19,9 @@ import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
 import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
-import { createEvent, getEvent } from '../../lib/usecases/events';
+import { getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
+import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
 import { testTable } from '../support/table';
 
@@ -82,16 +83,7 @@ function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
   return { events: recentEvents(stores.events), bookings: stores.bookings, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
 }
 
-async function newEvent(fields: Record<string, unknown> = {}): Promise<Event> {
-  const input = CreateEventBody.parse({
-    name: 'Hold test',
-    date_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    total_tickets: 10,
-    ticket_price: '12.50',
-    ...fields,
-  });
-  return createEvent(stores.events, input, new Date());
-}
+const newEvent = (fields: Record<string, unknown> = {}): Promise<Event> => storedEvent(stores.events, { name: 'Hold test', ...fields });
 
 const expectCountersMatchRecount = (eventId: string, users: string[] = []) => recount.expectCountersMatchRecount(table, eventId, users);
 
