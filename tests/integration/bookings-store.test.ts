@@ -1,5 +1,3 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Booking } from '../../lib/domain/booking';
 import { AppError, BookingStatusError, InsufficientTicketsError, NotFoundError, PerUserLimitError, ServiceUnavailableError } from '../../lib/domain/errors';
 import type { Event } from '../../lib/domain/event';
@@ -13,7 +11,7 @@ import { type BookingDeps, cancelBooking, createBooking, listBookings } from '..
 import { getEvent, updateEvent } from '../../lib/usecases/events';
 import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
-import { testTable } from '../support/table';
+import { conflictingTable, testTable } from '../support/table';
 
 const table = testTable();
 afterAll(() => table.close());
@@ -248,32 +246,6 @@ describe('changing total_tickets during a sale', () => {
 });
 
 describe('transaction conflicts', () => {
-  /** A table whose client cancels the first `count` transactions as DynamoDB does under contention. */
-  function conflictingTable(count: number): Table & { injected: () => number } {
-    let injected = 0;
-    const base = new DynamoDBClient({
-      endpoint: process.env.TEST_DYNAMODB_ENDPOINT,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    base.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && injected < count) {
-          injected++;
-          throw new TransactionCanceledException({
-            message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None, None]',
-            $metadata: {},
-            CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }],
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectTransactionConflict' },
-    );
-    const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-    return { client, name: table.name, injected: () => injected };
-  }
-
   it('are retried until the booking goes through', async () => {
     const event = await newEvent({ total_tickets: 10 });
     const flaky = conflictingTable(3);

@@ -1,5 +1,3 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
 import { type Booking, ZERO_COUNTERS } from '../../lib/domain/booking';
 import {
@@ -15,7 +13,6 @@ import type { Event } from '../../lib/domain/event';
 import type { HoldTimer, PaymentGateway } from '../../lib/ports';
 import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
-import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
 import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
@@ -23,7 +20,7 @@ import { getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
 import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
-import { testTable } from '../support/table';
+import { conflictingTable, testTable } from '../support/table';
 
 /*
  * The payment and hold-expiry use cases against a real DynamoDB Local (no mock of
@@ -34,7 +31,7 @@ import { testTable } from '../support/table';
  *  - the payment gateway is the real simulated gateway wrapped in a recorder that
  *    counts its charges and refunds.
  * One test also injects a fault into the SDK client's middleware (a TransactionConflict,
- * as DynamoDB answers under contention), as tests/integration/bookings-store.test.ts does;
+ * as DynamoDB answers under contention: conflictingTable in tests/support/table.ts);
  * every request that is sent still goes to DynamoDB Local.
  */
 
@@ -259,37 +256,6 @@ describe('paying a booking', () => {
   });
 });
 
-/**
- * A table whose client answers the first TransactWriteItems with a TransactionConflict,
- * as DynamoDB does when another transaction holds the item, after running `meanwhile`
- * (that other transaction) against DynamoDB Local. Nothing else is changed.
- */
-function conflictingTable(meanwhile: () => Promise<unknown>): Table & { close(): void } {
-  let injected = false;
-  const base = new DynamoDBClient({
-    endpoint: process.env.TEST_DYNAMODB_ENDPOINT,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  base.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'TransactWriteItemsCommand' && !injected) {
-        injected = true;
-        await meanwhile();
-        throw new TransactionCanceledException({
-          message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
-        });
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'injectTransactionConflict' },
-  );
-  const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-  return { client, name: table.name, close: () => client.destroy() };
-}
-
 describe('a payment whose confirmation meets a TransactionConflict while the expiry wins', () => {
   let booking: Booking;
   let gateway: RecordingGateway;
@@ -299,7 +265,7 @@ describe('a payment whose confirmation meets a TransactionConflict while the exp
     const time = settableClock();
     ({ booking } = await pendingBooking(depsWith(time.clock)));
     const expiry = depsWith(() => at(booking.expires_at, 1));
-    const conflicted = conflictingTable(() => expireHold(expiry, booking.id));
+    const conflicted = conflictingTable(1, () => expireHold(expiry, booking.id));
     const payment = depsWith(() => at(booking.expires_at, -1), { bookings: bookingStore(conflicted), events: recentEvents(eventStore(conflicted)) });
     gateway = payment.gateway;
 
