@@ -6,7 +6,7 @@ import { type Table, transactionToken } from './client';
 import { cancelledTransaction } from './conditions';
 import { counterUpdate } from './counters';
 import type { IdempotencyCompletion } from '../ports';
-import { completionUpdate } from './idempotency';
+import { completionUndo, completionUpdate } from './idempotency';
 import { bookingIndexKeys, bookingsByEventStatus, bookingsByStatus, bookingsByUser, keys, stripKeys } from './keys';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from './pagination';
 import { RETRY } from './retry';
@@ -67,9 +67,10 @@ export interface BookingStore {
   transition(from: Booking, next: Booking, change: Transition): Promise<TransitionOutcome | typeof RETRY>;
   /**
    * Takes back a PENDING booking that must not stand (its hold timer could not be
-   * started): deletes it and returns its tickets, as if it had never been made.
+   * started): deletes it and returns its tickets, as if it had never been made,
+   * and forgets the Idempotency-Key record its transaction completed, if any.
    */
-  withdraw(booking: Booking): Promise<boolean>;
+  withdraw(booking: Booking, idempotency?: IdempotencyCompletion): Promise<boolean>;
   /** PENDING bookings whose hold ran out by `now` (at most `limit`), oldest first. */
   expiredPending(now: Date, limit: number): Promise<Booking[]>;
   list(filter: BookingFilter, page: PageRequest): Promise<Page<Booking>>;
@@ -312,7 +313,7 @@ export function bookingStore(table: Table): BookingStore {
       }
     },
 
-    async withdraw(booking) {
+    async withdraw(booking, idempotency) {
       const back = counterUpdate(reverseDelta(holdDelta(booking)));
       try {
         await client.send(
@@ -344,6 +345,7 @@ export function bookingStore(table: Table): BookingStore {
                   ExpressionAttributeValues: { ':q': booking.quantity },
                 },
               },
+              ...(idempotency ? [{ Delete: completionUndo(idempotency, TableName) }] : []),
             ],
           }),
         );

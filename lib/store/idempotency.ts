@@ -33,16 +33,34 @@ export type ClaimOutcome =
 
 type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
-/** The write that completes a claim, to be put inside the transaction that does the work. */
+type TransactDelete = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Delete']>;
+
+/**
+ * The write that completes a claim, to be put inside the transaction that does the
+ * work, and the one that forgets it again, for a transaction that takes that work
+ * back (a booking withdrawn): a key whose work was undone must let a retry do it.
+ */
 class ClaimCompletion implements IdempotencyCompletion {
   readonly kind = 'idempotency-completion';
-  constructor(readonly update: (tableName: string) => TransactUpdate) {}
+  constructor(
+    readonly update: (tableName: string) => TransactUpdate,
+    readonly undo: (tableName: string) => TransactDelete,
+  ) {}
 }
+
+const ofThisStore = (completion: IdempotencyCompletion): ClaimCompletion => {
+  if (!(completion instanceof ClaimCompletion)) throw new TypeError('Not an idempotency completion of this store');
+  return completion;
+};
 
 /** The transaction item of a completion this store made. */
 export function completionUpdate(completion: IdempotencyCompletion, tableName: string): TransactUpdate {
-  if (!(completion instanceof ClaimCompletion)) throw new TypeError('Not an idempotency completion of this store');
-  return completion.update(tableName);
+  return ofThisStore(completion).update(tableName);
+}
+
+/** The transaction item that deletes the record a completion completed (still this request's). */
+export function completionUndo(completion: IdempotencyCompletion, tableName: string): TransactDelete {
+  return ofThisStore(completion).undo(tableName);
 }
 
 export interface IdempotencyStore {
@@ -145,7 +163,13 @@ export function idempotencyStore(table: Table): IdempotencyStore {
     },
 
     completion(claim, response, now) {
-      return new ClaimCompletion(completeUpdate(claim, response, now));
+      return new ClaimCompletion(completeUpdate(claim, response, now), (tableName) => ({
+        TableName: tableName,
+        Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': claim.token },
+      }));
     },
 
     async complete(claim, response, now) {

@@ -47,11 +47,11 @@ export async function createBooking(
   request: { user_id: string; event_id: string; quantity: number },
   complete?: (booking: Booking) => IdempotencyCompletion,
 ): Promise<Booking> {
-  const booking = await holdTickets(deps, request, complete);
+  const { booking, completion } = await holdTickets(deps, request, complete);
   try {
     await deps.holds.start(booking);
   } catch (error) {
-    await deps.bookings.withdraw(booking);
+    await deps.bookings.withdraw(booking, completion);
     throw new ServiceUnavailableError('The hold on the tickets could not be started, so nothing was held; retry shortly', 2, {
       cause: error,
     });
@@ -63,26 +63,23 @@ function holdTickets(
   deps: BookingDeps,
   request: { user_id: string; event_id: string; quantity: number },
   complete?: (booking: Booking) => IdempotencyCompletion,
-): Promise<Booking> {
+): Promise<{ booking: Booking; completion: IdempotencyCompletion | undefined }> {
   // One id for every attempt of this request: an attempt whose answer was lost
   // may have been applied, and the next one then finds its booking instead of
   // making a second.
   const id = randomUUID();
   return withRetry(async () => {
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
-    const outcome = await deps.bookings.create(
-      booking,
-      { eventVersion: event.version, maxPerUser: event.max_per_user },
-      complete?.(booking),
-    );
+    const completion = complete?.(booking);
+    const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user }, completion);
     if (outcome === RETRY) return RETRY;
     switch (outcome.kind) {
       case 'created':
-        return booking;
+        return { booking, completion };
       case 'created-before': {
         const stored = await deps.bookings.get(id);
         if (!stored) throw new Error(`Booking ${id} was written by this request but cannot be read`);
-        return stored;
+        return { booking: stored, completion };
       }
       case 'event-missing':
         deps.events.forget(request.event_id);
