@@ -2,8 +2,6 @@
 import { inDays, uniqueEmail } from '../support/fixtures';
 
 // Their home is tests/support; they are also exported here for the test files that take them from the client.
-export { expectProblem } from '../support/expectations';
-export { uniqueEmail } from '../support/fixtures';
 
 export interface ApiResponse<T = any> {
   status: number;
