@@ -14,8 +14,8 @@ import { writeCost } from './write-cost';
  * A model of DynamoDB under load and faults, in front of DynamoDB Local: a proxy that
  * speaks DynamoDB's JSON protocol, passes every call through unchanged, and does to
  * the calls what AWS would, each model only when it is on (settings.ts):
- * - conflicts: a TransactWriteItems holds its items for LIKE_AWS_TRANSACTION_MS (and
- *   until answered); a transaction that includes one of them is cancelled with
+ * - conflicts: a TransactWriteItems holds its items for LIKE_AWS_TRANSACTION_MS from
+ *   its arrival (and until answered); a transaction that includes one is cancelled with
  *   TransactionConflict, a PutItem, UpdateItem or DeleteItem of one fails with
  *   TransactionConflictException, a TransactGetItems that reads one is cancelled;
  * - tokens: ClientRequestToken idempotency of TransactWriteItems (client-tokens.ts),
@@ -207,22 +207,29 @@ export async function startLikeAwsDynamoDb(options: LikeAwsDynamoDbOptions): Pro
     }
 
     let succeeded = false;
+    let release: (() => void) | undefined;
+    const heldUntil = Date.now() + settings.transactionMs;
     try {
       const writes = itemWrites(keys, operation, body);
+      // A transaction is in flight on its items from the moment it arrives.
+      if (transactional && on.conflicts) {
+        if (refuseConflicts(res, writes, true)) return;
+        release = inFlight.hold(writes.flatMap((w) => (w ? [w.id] : [])));
+      }
       const before = on.partitions ? await Promise.all(writes.map((w) => (w && w.kind !== 'ConditionCheck' ? read(w.key) : null))) : [];
 
       // From here to the call to DynamoDB Local nothing awaits: what is checked is what is taken.
-      if (on.conflicts && refuseConflicts(res, writes, transactional)) return;
+      if (!transactional && on.conflicts && refuseConflicts(res, writes, false)) return;
       const reserved = on.partitions ? estimates(writes, before, transactional) : [];
-      if (on.partitions && refuseThrottled(res, reserved, transactional)) return;
-      const heldUntil = Date.now() + settings.transactionMs;
-      const release = transactional && on.conflicts ? inFlight.hold(writes.flatMap((w) => (w ? [w.id] : []))) : undefined;
+      if (on.partitions && refuseThrottled(res, reserved, transactional)) {
+        release?.(); // refused: it holds nothing any more
+        return;
+      }
 
       let answer: Answer | undefined;
       try {
         answer = await upstream.send(req.method ?? 'POST', req.url ?? '/', req.headers, raw);
       } finally {
-        if (release) setTimeout(release, Math.max(0, heldUntil - Date.now())).unref();
         if (on.partitions) await settle(writes, before, reserved, answer, body, transactional);
       }
 
@@ -235,6 +242,8 @@ export async function startLikeAwsDynamoDb(options: LikeAwsDynamoDbOptions): Pro
       forward(res, answer);
     } finally {
       if (token) tokens.complete(token, succeeded);
+      // Held for the window, and at least until DynamoDB Local answered.
+      if (release) setTimeout(release, Math.max(0, heldUntil - Date.now())).unref();
     }
   }
 

@@ -30,11 +30,24 @@ export function writeUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 
+/**
+ * DynamoDB stores a number as base-100 digits aligned on the decimal point, with one
+ * byte of exponent and, for a negative number, one more: "about one byte per two
+ * significant digits" in AWS's words, exact here (it matches DynamoDB Local's
+ * consumed capacity).
+ */
 function numberSize(text: string): number {
-  // Leading and trailing zeroes do not count, nor do the sign, the point or an exponent.
-  const [mantissa = ''] = text.toLowerCase().split('e');
-  const digits = mantissa.replace(/[-+.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
+  const [mantissa = '', exponent = '0'] = text.trim().toLowerCase().split('e');
+  const negative = mantissa.startsWith('-');
+  const [whole = '', fraction = ''] = mantissa.replace(/^[-+]/, '').split('.');
+  let digits = whole + fraction;
+  let point = whole.length + Number(exponent); // where the decimal point falls in `digits`
+  const leadingZeros = /^0*/.exec(digits)![0].length;
+  digits = digits.slice(leadingZeros).replace(/0+$/, '');
+  point -= leadingZeros;
+  if (digits === '') return 1; // zero
+  if (Math.abs(point) % 2 === 1) digits = `0${digits}`;
+  return Math.ceil(digits.length / 2) + 1 + (negative ? 1 : 0);
 }
 
 function binarySize(base64: unknown): number {

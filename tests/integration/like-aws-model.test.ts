@@ -1,16 +1,19 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   IdempotentParameterMismatchException,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  PutItemCommand,
   TransactionCanceledException,
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableArn } from '../../localstack/like-aws/errors';
+import { type Item, itemSize, type WireValue } from '../../localstack/like-aws/item-size';
 import { likeAwsSettings } from '../../localstack/like-aws/settings';
 import { startLikeAwsStepFunctions } from '../../localstack/like-aws/stepfunctions';
 import { type ModelUnderTest, startModel } from '../support/like-aws';
@@ -232,6 +235,51 @@ describe('write units per partition, of the table and of its indexes', () => {
     await fetch(`${m.model.endpoint}/__like-aws/stats`, { method: 'DELETE' });
 
     expect(m.model.stats()).toMatchObject({ throttles: 0, partitions: [] });
+  });
+});
+
+describe('item sizes', () => {
+  let m: ModelUnderTest;
+  beforeAll(async () => {
+    m = await startModel({ models: ['partitions'] });
+  });
+  afterAll(() => m.stop());
+
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  /** The SDK takes binary as bytes; the wire, and the model, see base64. */
+  const toSdk = (value: WireValue): AttributeValue =>
+    (value.B !== undefined
+      ? { B: Buffer.from(value.B, 'base64') }
+      : value.BS
+        ? { BS: value.BS.map((b) => Buffer.from(b, 'base64')) }
+        : value.L
+          ? { L: value.L.map(toSdk) }
+          : value.M
+            ? { M: Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, toSdk(v)])) }
+            : value) as AttributeValue;
+  const shapes: Record<string, Item> = {
+    strings: { s: { S: 'é€😀abc' } },
+    numbers: { a: { N: '123.4500' }, b: { N: '-0.000123' }, c: { N: '1.5E+10' }, d: { N: '-5' }, e: { N: '0' }, f: { N: '12345678901234567890123456789012345678' } },
+    'booleans and null': { b: { BOOL: true }, z: { NULL: true } },
+    binary: { bin: { B: base64('hello world!') } },
+    'lists and maps': { l: { L: [{ S: 'ab' }, { N: '7' }, { BOOL: false }] }, m: { M: { key: { S: 'v' }, nested: { M: { x: { N: '1' } } } } }, e: { M: {} } },
+    sets: { ss: { SS: ['a', 'bb'] }, ns: { NS: ['1', '22', '333'] }, bs: { BS: [base64('xy')] } },
+  };
+
+  it.each(Object.keys(shapes))('counts the write units of %s to the byte, as DynamoDB Local does, on the table and on an index', async (shape) => {
+    const client = m.lowLevelClient({ maxAttempts: 1 });
+    for (const bytes of [1024, 1025, 2048, 2049]) {
+      const pk = key('size');
+      const item: Item = { pk: { S: pk }, sk: { S: 'A' }, gsi1pk: { S: pk }, gsi1sk: { S: 'A' }, ...shapes[shape] };
+      item.filler = { S: 'x'.repeat(bytes - itemSize(item) - 'filler'.length) };
+
+      const { ConsumedCapacity } = await client.send(
+        new PutItemCommand({ TableName: m.tableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toSdk(v)])), ReturnConsumedCapacity: 'INDEXES' }),
+      );
+
+      const accounted = (index: string | null) => m.model.stats().partitions.find((p) => p.partition === pk && p.index === index)?.units;
+      expect([bytes, accounted(null), accounted('gsi1')]).toEqual([bytes, ConsumedCapacity?.Table?.CapacityUnits, ConsumedCapacity?.GlobalSecondaryIndexes?.gsi1?.CapacityUnits]);
+    }
   });
 });
 

@@ -7,8 +7,10 @@ import { type LikeAwsSettings, likeAwsSettings } from '../../localstack/like-aws
 export interface ModelUnderTest {
   model: LikeAwsDynamoDb;
   tableName: string;
-  /** A client of the model, with the SDK's own retries unless told otherwise. */
+  /** A document client of the model, with the SDK's own retries unless told otherwise. */
   client(settings?: { maxAttempts?: number }): DynamoDBDocumentClient;
+  /** The same, taking and giving items in DynamoDB's own types. */
+  lowLevelClient(settings?: { maxAttempts?: number }): DynamoDBClient;
   stop(): Promise<void>;
 }
 
@@ -27,19 +29,21 @@ export async function startModel(
   const { Table } = await admin.send(new DescribeTableCommand({ TableName: tableName })).finally(() => admin.destroy());
   const model = await startLikeAwsDynamoDb({ port: 0, upstream, table: Table!, settings: { ...likeAwsSettings({}), ...overrides }, ...extra });
   const clients: DynamoDBClient[] = [];
+  const lowLevelClient = (settings: { maxAttempts?: number } = {}) => {
+    const client = new DynamoDBClient({
+      endpoint: model.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...settings,
+    });
+    clients.push(client);
+    return client;
+  };
   return {
     model,
     tableName,
-    client(settings = {}) {
-      const client = new DynamoDBClient({
-        endpoint: model.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        ...settings,
-      });
-      clients.push(client);
-      return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    },
+    lowLevelClient,
+    client: (settings = {}) => DynamoDBDocumentClient.from(lowLevelClient(settings), { marshallOptions: { removeUndefinedValues: true } }),
     async stop() {
       for (const client of clients) client.destroy();
       await model.stop();
