@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { LikeAwsSettings } from './like-aws/settings';
 import { freePort } from './processes';
 import { type RunningStack, startStack } from './stack';
 
@@ -14,7 +15,14 @@ export interface IsolatedStack extends RunningStack {
  */
 export async function startIsolatedStack(
   name: string,
-  settings: { holdSeconds?: number; paymentLatencyMs?: number; /** DynamoDB data on disk, so it survives a restart. */ fileBacked?: boolean } = {},
+  settings: {
+    holdSeconds?: number;
+    paymentLatencyMs?: number;
+    /** DynamoDB data on disk, so it survives a restart. */
+    fileBacked?: boolean;
+    /** Run it like AWS (localstack/like-aws). */
+    likeAws?: LikeAwsSettings;
+  } = {},
 ): Promise<IsolatedStack> {
   const root = resolve(__dirname, '..');
   const logFile = resolve(root, `.data/${name}.log`);
@@ -32,6 +40,7 @@ export async function startIsolatedStack(
     adminApiKey: `adm_${name}_${Date.now()}_0123456789`,
     holdSeconds: settings.holdSeconds ?? 900,
     paymentLatencyMs: settings.paymentLatencyMs,
+    likeAws: settings.likeAws,
     buildFolder,
     log: (line) => appendFileSync(logFile, line),
   });

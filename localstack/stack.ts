@@ -4,7 +4,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startDynamoDbLocal } from './dynamodb-local';
-import { assertPortFree, PidFile, stopProcess, waitFor } from './processes';
+import { type LikeAwsDynamoDb, startLikeAwsDynamoDb } from './like-aws/dynamodb';
+import { describeLikeAws, type LikeAwsSettings } from './like-aws/settings';
+import { type LikeAwsStepFunctions, startLikeAwsStepFunctions } from './like-aws/stepfunctions';
+import { assertPortFree, freePort, PidFile, stopProcess, waitFor } from './processes';
 import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
 import { LOCAL_REGION, startLocalStepFunctions } from './stepfunctions';
 import { ensureTable } from './table';
@@ -34,6 +37,12 @@ export interface StackOptions {
   pidFile?: string;
   /** serverless-esbuild's build folder (another one lets two stacks run from one checkout). */
   buildFolder?: string;
+  /**
+   * Run like AWS (localstack/like-aws): DynamoDB Local and Step Functions move to
+   * internal ports, and the models take theirs, so that the functions, the AWS CLI
+   * and the printed endpoints all meet what AWS would do.
+   */
+  likeAws?: LikeAwsSettings | undefined;
 }
 
 export interface RunningStack {
@@ -58,6 +67,8 @@ export interface RunningStack {
     stopStepFunctions(): Promise<void>;
     startStepFunctions(): Promise<void>;
   };
+  /** The models in front of DynamoDB Local and Step Functions, when running like AWS. */
+  likeAws?: { dynamoDb: LikeAwsDynamoDb; stepFunctions: LikeAwsStepFunctions; description: string };
 }
 
 /**
@@ -92,6 +103,8 @@ function pipeOutput(child: ChildProcess, log: ((line: string) => void) | undefin
  *    expiry sweeper every minute), handlers pointed at DynamoDB Local and Step
  *    Functions through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SFN: the code
  *    is the AWS code.
+ * With `likeAws`, the models of localstack/like-aws stand in front of DynamoDB Local
+ * and Step Functions, on the ports those would have had.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const pidFile = options.pidFile ? new PidFile(options.pidFile) : undefined;
@@ -104,8 +117,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await assertPortFree(options.lambdaPort, 'Lambda invoke', 'LAMBDA_PORT');
   await assertPortFree(options.stepFunctionsPort, 'Step Functions', 'SFN_PORT');
 
+  const likeAws = options.likeAws;
   const dynamoOptions = {
-    port: options.dynamoDbPort,
+    port: likeAws ? await freePort() : options.dynamoDbPort,
     dataDir: options.inMemory ? null : (options.dataDir ?? resolve(DATA_DIR, 'dynamodb')),
     log: options.log,
   };
@@ -123,11 +137,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     pidFile?.write({ dynamodb: dynamo.process.pid });
     await ensureTable(dynamo.endpoint, table);
+    const dynamoModel = likeAws
+      ? await startLikeAwsDynamoDb({ port: options.dynamoDbPort, upstream: dynamo.endpoint, table, settings: likeAws, log: say })
+      : undefined;
+    if (dynamoModel) stoppers.push(() => dynamoModel.stop());
+    const dynamoDbEndpoint = dynamoModel?.endpoint ?? dynamo.endpoint;
 
     const lambdaEndpoint = `http://127.0.0.1:${options.lambdaPort}`;
+    const stepFunctionsPort = likeAws ? await freePort() : options.stepFunctionsPort;
     const startStepFunctions = () =>
       startLocalStepFunctions({
-        port: options.stepFunctionsPort,
+        port: stepFunctionsPort,
         machines: stateMachinesOf(service),
         functionNames: functionNamesOf(service),
         lambdaEndpoint,
@@ -138,6 +158,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const [holdMachine] = stateMachinesOf(service);
     if (!holdMachine) throw new Error('serverless.yml defines no state machine');
     const holdStateMachineArn = stepFunctions.stateMachineArn(holdMachine.name);
+    const stepFunctionsModel = likeAws
+      ? await startLikeAwsStepFunctions({ port: options.stepFunctionsPort, upstream: stepFunctions.endpoint, settings: likeAws, log: say })
+      : undefined;
+    if (stepFunctionsModel) stoppers.push(() => stepFunctionsModel.stop());
+    const stepFunctionsEndpoint = stepFunctionsModel?.endpoint ?? stepFunctions.endpoint;
 
     const admin = adminKey(options);
     const offline = spawn(
@@ -151,8 +176,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...process.env,
           ADMIN_API_KEY: admin.key,
           HOLD_SECONDS: String(options.holdSeconds),
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-          AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+          AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
           HOLD_STATE_MACHINE_ARN: holdStateMachineArn,
           ...(options.paymentLatencyMs !== undefined ? { PAYMENT_LATENCY_MS: String(options.paymentLatencyMs) } : {}),
           AWS_REGION: LOCAL_REGION,
@@ -182,8 +207,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     return {
       url,
       lambdaEndpoint,
-      dynamoDbEndpoint: dynamo.endpoint,
-      stepFunctionsEndpoint: stepFunctions.endpoint,
+      dynamoDbEndpoint,
+      stepFunctionsEndpoint,
       holdStateMachineArn,
       tableName: table.TableName!,
       adminApiKey: admin.key,
@@ -203,6 +228,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           stepFunctions ??= await startStepFunctions();
         },
       },
+      ...(likeAws && dynamoModel && stepFunctionsModel
+        ? { likeAws: { dynamoDb: dynamoModel, stepFunctions: stepFunctionsModel, description: describeLikeAws(likeAws) } }
+        : {}),
     };
   } catch (error) {
     await stopAll();

@@ -2,8 +2,10 @@
  * `npm start`: the whole stack on this machine. Settings (environment):
  * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), SFN_PORT (8083),
  * ADMIN_API_KEY (generated when unset), HOLD_SECONDS (900), PAYMENT_LATENCY_MS (0). `npm start -- --in-memory` keeps no data.
+ * `npm start -- --like-aws` runs it like AWS, with the LIKE_AWS_* settings (localstack/like-aws/settings.ts).
  */
 import { resolve } from 'node:path';
+import { likeAwsSettings } from './like-aws/settings';
 import { DATA_DIR, startStack } from './stack';
 
 function port(name: string, fallback: number): number {
@@ -24,9 +26,10 @@ function positive(name: string): number {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--in-memory');
-  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(' ')}. The only option is --in-memory.`);
+  const unknown = args.filter((a) => a !== '--in-memory' && a !== '--like-aws');
+  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(' ')}. The options are --in-memory and --like-aws.`);
   const inMemory = args.includes('--in-memory');
+  const likeAws = args.includes('--like-aws') ? likeAwsSettings(process.env) : undefined;
   const holdSeconds = Number(process.env.HOLD_SECONDS ?? 900);
   if (!Number.isInteger(holdSeconds) || holdSeconds < 1) throw new Error('HOLD_SECONDS must be a whole number of seconds');
 
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     adminApiKey: process.env.ADMIN_API_KEY,
     holdSeconds,
     pidFile: resolve(DATA_DIR, 'stack.pids'),
+    likeAws,
   });
 
   let stopping = false;
@@ -64,7 +68,13 @@ Ticket booking API is running${inMemory ? ' (in memory: data is gone when it sto
   Step Functions  ${stack.stepFunctionsEndpoint}   ${stack.holdStateMachineArn}
   DynamoDB Local  ${stack.dynamoDbEndpoint}   table ${stack.tableName}${inMemory ? '' : `, data in ${resolve(DATA_DIR, 'dynamodb')}`}
   Admin API key   ${stack.adminApiKey}${stack.adminKeyGenerated ? '   (generated: set ADMIN_API_KEY to choose one)' : ''}
-  Hold            ${holdSeconds} s
+  Hold            ${holdSeconds} s${
+    stack.likeAws
+      ? `
+  Like AWS        ${stack.likeAws.description}
+                  (the DynamoDB and Step Functions endpoints above are the model's; what it counted: ${stack.dynamoDbEndpoint}/__like-aws/stats, ${stack.stepFunctionsEndpoint}/__like-aws/stats)`
+      : ''
+  }
 
 Ctrl-C stops everything.
 `);
