@@ -14,7 +14,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableArn } from '../../localstack/like-aws/errors';
 import { type Item, itemSize, type WireValue } from '../../localstack/like-aws/item-size';
-import { likeAwsSettings } from '../../localstack/like-aws/settings';
+import { describeLikeAws, likeAwsSettings } from '../../localstack/like-aws/settings';
 import { startLikeAwsStepFunctions } from '../../localstack/like-aws/stepfunctions';
 import { type ModelUnderTest, startModel } from '../support/like-aws';
 import { testTable } from '../support/table';
@@ -40,6 +40,32 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected the call to fail, and it succeeded');
 }
+
+describe('settings', () => {
+  it('defaults to every model on, at AWS\'s limits', () => {
+    const settings = likeAwsSettings({});
+
+    expect(settings).toEqual({
+      models: ['conflicts', 'tokens', 'partitions', 'lost-answers', 'sfn-throttle'],
+      transactionMs: 10,
+      partitionWcu: 1000,
+      lostAnswers: 0,
+      sfnStartBurst: 1300,
+      sfnStartRate: 300,
+    });
+    expect(describeLikeAws(settings)).toBe('conflicts (10 ms), tokens, partitions (1000 WCU/s), lost-answers (0), sfn-throttle (1300 burst, 300/s)');
+  });
+
+  it('switches each model on its own, or none', () => {
+    expect(likeAwsSettings({ LIKE_AWS_MODELS: 'partitions, conflicts', LIKE_AWS_PARTITION_WCU: '100' })).toMatchObject({ models: ['partitions', 'conflicts'], partitionWcu: 100 });
+    expect(describeLikeAws(likeAwsSettings({ LIKE_AWS_MODELS: 'none' }))).toBe('no model on: every call is forwarded as it is');
+  });
+
+  it('refuses a malformed setting, naming it', () => {
+    expect(() => likeAwsSettings({ LIKE_AWS_LOST_ANSWERS: '1.5' })).toThrow(/LIKE_AWS_LOST_ANSWERS/);
+    expect(() => likeAwsSettings({ LIKE_AWS_MODELS: 'conflicts,latency' })).toThrow(/LIKE_AWS_MODELS/);
+  });
+});
 
 describe('transaction conflicts and client request tokens', () => {
   // A long window, so that "in flight" does not depend on how fast DynamoDB Local answers.
