@@ -4,6 +4,7 @@ import type { IdempotencyCompletion } from '../ports';
 import type { Table } from './client';
 import { failedConditionItem } from './conditions';
 import { keys } from './keys';
+import { withRetry } from './retry';
 
 /** What an Idempotency-Key replays: the first response, opaque to the store. */
 export interface StoredResponse {
@@ -122,44 +123,62 @@ export function idempotencyStore(table: Table): IdempotencyStore {
     },
   });
 
+  /** One attempt to claim the key with `token`. */
+  async function claimOnce(scope: IdempotencyScope, fingerprint: string, now: Date, token: string): Promise<ClaimOutcome> {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            ...keys.idempotency(scope.user_id, scope.operation, scope.key),
+            type: 'idempotency',
+            status: 'IN_PROGRESS',
+            token,
+            fingerprint,
+            locked_until: now.getTime() + LEASE_MS,
+            ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND locked_until < :nowMs AND fingerprint = :fingerprint)',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':nowSeconds': Math.floor(now.getTime() / 1000),
+            ':nowMs': now.getTime(),
+            ':inProgress': 'IN_PROGRESS',
+            ':fingerprint': fingerprint,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'claimed', claim: { scope, token } };
+    } catch (error) {
+      const existing = failedConditionItem(error);
+      if (!existing) throw error;
+      // Our own claim: the Put was applied and its answer lost, then sent again.
+      if (existing.token === token) return { kind: 'claimed', claim: { scope, token } };
+      if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
+      if (existing.status === 'COMPLETED') return { kind: 'replay', response: existing.response as StoredResponse };
+      return { kind: 'in-progress' };
+    }
+  }
+
+  /** A conditional write on the record whose failed condition means "nothing left to do". */
+  async function ifStillOurs(send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (failedConditionItem(error) === undefined) throw error;
+    }
+  }
+
+  // Each write is retried on transient faults (withRetry), each in a form that is
+  // safe to send again: the claim by its token, completion and release by their
+  // conditions.
   return {
-    async claim(scope, fingerprint, now) {
+    claim(scope, fingerprint, now) {
+      // One token for every attempt: a claim sent again finds its own record by it.
       const token = randomUUID();
-      try {
-        await client.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...keys.idempotency(scope.user_id, scope.operation, scope.key),
-              type: 'idempotency',
-              status: 'IN_PROGRESS',
-              token,
-              fingerprint,
-              locked_until: now.getTime() + LEASE_MS,
-              ttl: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
-            },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND locked_until < :nowMs AND fingerprint = :fingerprint)',
-            ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':nowSeconds': Math.floor(now.getTime() / 1000),
-              ':nowMs': now.getTime(),
-              ':inProgress': 'IN_PROGRESS',
-              ':fingerprint': fingerprint,
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { kind: 'claimed', claim: { scope, token } };
-      } catch (error) {
-        const existing = failedConditionItem(error);
-        if (!existing) throw error;
-        // Our own claim: the Put was applied and its answer lost, then retried.
-        if (existing.token === token) return { kind: 'claimed', claim: { scope, token } };
-        if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
-        if (existing.status === 'COMPLETED') return { kind: 'replay', response: existing.response as StoredResponse };
-        return { kind: 'in-progress' };
-      }
+      return withRetry(() => claimOnce(scope, fingerprint, now, token));
     },
 
     completion(claim, response, now) {
@@ -172,29 +191,24 @@ export function idempotencyStore(table: Table): IdempotencyStore {
       }));
     },
 
-    async complete(claim, response, now) {
-      try {
-        await client.send(new UpdateCommand(completeUpdate(claim, response, now)(TableName)));
-      } catch (error) {
-        // Taken over after our lease ran out: the new owner's response stands.
-        if (failedConditionItem(error) === undefined) throw error;
-      }
-    },
+    // A failed condition: completed already (by this request, an answer lost) or
+    // taken over after the lease ran out (the new owner's response stands).
+    complete: (claim, response, now) =>
+      withRetry(() => ifStillOurs(() => client.send(new UpdateCommand(completeUpdate(claim, response, now)(TableName))))),
 
-    async release(claim) {
-      try {
-        await client.send(
-          new DeleteCommand({
-            TableName,
-            Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
-            ConditionExpression: OWNED_IN_PROGRESS,
-            ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
-            ExpressionAttributeValues: { ':token': claim.token, ':inProgress': 'IN_PROGRESS' },
-          }),
-        );
-      } catch (error) {
-        if (failedConditionItem(error) === undefined) throw error;
-      }
-    },
+    release: (claim) =>
+      withRetry(() =>
+        ifStillOurs(() =>
+          client.send(
+            new DeleteCommand({
+              TableName,
+              Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
+              ConditionExpression: OWNED_IN_PROGRESS,
+              ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+              ExpressionAttributeValues: { ':token': claim.token, ':inProgress': 'IN_PROGRESS' },
+            }),
+          ),
+        ),
+      ),
   };
 }

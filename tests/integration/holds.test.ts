@@ -19,6 +19,7 @@ import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecas
 import { getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
 import { storedEvent } from '../support/events';
+import { type RecordingGateway, recordingGateway } from '../support/recording-gateway';
 import * as recount from '../support/recount';
 import { conflictingTable, testTable } from '../support/table';
 
@@ -45,28 +46,6 @@ const HOLD_SECONDS = 60;
 /** Test double: records the holds started instead of starting Step Functions executions. */
 const holdsStarted: string[] = [];
 const recordingHoldTimer: HoldTimer = { start: async (booking) => void holdsStarted.push(booking.id) };
-
-/** Test double: the simulated gateway, with every successful charge and every refund recorded. */
-interface RecordingGateway extends PaymentGateway {
-  charges: { reference: string; payment_id: string }[];
-  refunds: string[];
-}
-function recordingGateway(inner: PaymentGateway = simulatedGateway({ latencyMs: 0 })): RecordingGateway {
-  const recorder: RecordingGateway = {
-    charges: [],
-    refunds: [],
-    async charge(request) {
-      const result = await inner.charge(request);
-      recorder.charges.push({ reference: request.reference, payment_id: result.payment_id });
-      return result;
-    },
-    async refund(paymentId) {
-      await inner.refund(paymentId);
-      recorder.refunds.push(paymentId);
-    },
-  };
-  return recorder;
-}
 
 /** A clock the test sets: every use case given `clock` sees `now`. */
 function settableClock(start: Date = new Date()): { clock: Clock; set(at: Date): void } {
