@@ -208,13 +208,15 @@ export async function startLikeAwsDynamoDb(options: LikeAwsDynamoDbOptions): Pro
 
     let succeeded = false;
     let release: (() => void) | undefined;
-    const heldUntil = Date.now() + settings.transactionMs;
     try {
       const writes = itemWrites(keys, operation, body);
-      // A transaction is in flight on its items from the moment it arrives.
+      // A transaction is in flight on its items from the moment it arrives, for the
+      // time AWS takes to apply one, not for as long as DynamoDB Local takes under
+      // load: the model measures the design, not the emulator's queue.
       if (transactional && on.conflicts) {
         if (refuseConflicts(res, writes, true)) return;
         release = inFlight.hold(writes.flatMap((w) => (w ? [w.id] : [])));
+        setTimeout(release, settings.transactionMs).unref();
       }
       const before = on.partitions ? await Promise.all(writes.map((w) => (w && w.kind !== 'ConditionCheck' ? read(w.key) : null))) : [];
 
@@ -242,8 +244,6 @@ export async function startLikeAwsDynamoDb(options: LikeAwsDynamoDbOptions): Pro
       forward(res, answer);
     } finally {
       if (token) tokens.complete(token, succeeded);
-      // Held for the window, and at least until DynamoDB Local answered.
-      if (release) setTimeout(release, Math.max(0, heldUntil - Date.now())).unref();
     }
   }
 
