@@ -7,7 +7,6 @@
  * the statistics checked against a recount of the admin's booking list.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -25,6 +24,7 @@ import { type HttpClient, httpClient } from '../support/http';
 import { runCount, runFor, sleep } from '../support/load';
 import { definePart, type Findings } from '../support/part';
 import { type Check, check, fmt, table } from '../support/report';
+import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, registerBuyers, type SaleBooking } from '../support/sale';
 import { round, since, type Summary, summarize } from '../support/stats';
 import { createFutureEvent } from '../support/wiring';
 
@@ -55,7 +55,7 @@ export const flashSale = definePart('flash-sale', async (ctx, cpu) => {
   const socketWarnings = countSocketWarnings();
   try {
     const rawTwi = await warmRawTwiYardstick(stack, service);
-    const buyers = await registerBuyers(stack);
+    const buyers = await registerBuyers(stack.http, CLIENTS);
     await warmUpHandlers(stack, buyers[0]!);
     const eventId = await createSaleEvent(stack);
     const sale = await runSale(ctx, stack, buyers, eventId);
@@ -95,35 +95,6 @@ interface SaleStack {
   logFile: string;
   startSeconds: number;
   close(): Promise<void>;
-}
-
-interface Buyer {
-  id: string;
-  key: string;
-  /** The buyer's own keep-alive connection. */
-  agent: Agent;
-}
-
-interface SaleBooking {
-  id: string;
-  quantity: number;
-  amount: number;
-  status: string;
-  created_at: string;
-  expires_at: string;
-  cancel_reason: string | null;
-}
-
-interface Stats {
-  event_id: string;
-  total_tickets: number;
-  tickets_sold: number;
-  tickets_held: number;
-  tickets_available: number;
-  revenue: number;
-  bookings_confirmed: number;
-  bookings_pending: number;
-  bookings_cancelled: number;
 }
 
 interface Attempt {
@@ -213,26 +184,9 @@ async function warmRawTwiYardstick(stack: SaleStack, service: ServiceDefinition)
   };
 }
 
-/** One buyer per client, each with a connection of its own, opened before the clock starts. */
-async function registerBuyers({ http }: SaleStack): Promise<Buyer[]> {
-  const buyers = await runCount(CLIENTS, 20, async (i) => {
-    const body = await http.expect<{ id: string; api_key: string }>(201, 'POST', '/users', { json: { name: `Buyer ${i}`, email: `buyer.${i}.${Date.now()}@example.org` } });
-    return { id: body.id, key: body.api_key, agent: http.ownConnection() };
-  });
-  await Promise.all(buyers.map((buyer) => http.expect(200, 'GET', '/health', { agent: buyer.agent })));
-  return buyers;
-}
-
-const eventJson = (name: string, total: number) => ({
-  name,
-  date_time: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-  total_tickets: total,
-  ticket_price: PRICE,
-});
-
 /** Every handler the sale and the checks use, loaded before the clock starts, on an event of its own. */
 async function warmUpHandlers({ http, adminKey }: SaleStack, buyer: Buyer): Promise<void> {
-  const warm = await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Warm-up', 10) });
+  const warm = await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Warm-up', 10, PRICE) });
   const booking = await http.expect<{ id: string }>(201, 'POST', '/bookings', { key: buyer.key, json: { event_id: warm.id, quantity: 1 } });
   await http.expect(200, 'POST', `/bookings/${booking.id}/payment`, { key: buyer.key, json: { payment_token: 'tok_visa' } });
   await http.expect(200, 'GET', `/events/${warm.id}/stats`, { key: adminKey });
@@ -240,7 +194,7 @@ async function warmUpHandlers({ http, adminKey }: SaleStack, buyer: Buyer): Prom
 }
 
 async function createSaleEvent({ http, adminKey }: SaleStack): Promise<string> {
-  return (await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Flash sale', TOTAL_TICKETS) })).id;
+  return (await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Flash sale', TOTAL_TICKETS, PRICE) })).id;
 }
 
 type Sale = ReturnType<typeof summariseSale>;
@@ -279,8 +233,6 @@ async function runSale(ctx: BenchContext, { http }: SaleStack, buyers: Buyer[], 
   return sale;
 }
 
-const problemType = (body: unknown) => (body && typeof body === 'object' && 'type' in body ? String((body as { type: unknown }).type).split('/').pop() : undefined);
-
 function summariseSale(attempts: Attempt[], cpu: Record<string, number>) {
   const booked = attempts.filter((a) => a.status === 201);
   const refused = attempts.filter((a) => a.status === 409);
@@ -312,7 +264,7 @@ async function checkSale({ http, adminKey }: SaleStack, eventId: string, sale: S
   const { booked, refused, other, otherByStatus } = sale;
   const wrong409 = refused.filter((a) => a.type !== 'insufficient-tickets');
   const faults = other.filter((a) => a.status !== 503);
-  const afterSale = await http.expect<Stats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
+  const afterSale = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
   return [
     check('flash sale: tickets sold == 1000', sale.ticketsSold === TOTAL_TICKETS, `${sale.ticketsSold} tickets in ${booked.length} bookings answered 201`),
     check(
@@ -406,7 +358,7 @@ async function awaitExpiries({ http, adminKey, lambda }: SaleStack, service: Ser
   let settledAt: number | undefined;
   let firstReleaseAt: number | undefined;
   for (;;) {
-    const stats = await http.expect<Stats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
+    const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
     const now = Date.now();
     if (now >= firstExpiry - 2000) series.push({ s: round((now - lastExpiry) / 1000, 1), pending: stats.bookings_pending });
     if (firstReleaseAt === undefined && stats.bookings_pending < unpaid.length) firstReleaseAt = now;
@@ -445,17 +397,8 @@ type Verified = Awaited<ReturnType<typeof recountFromListing>>;
 
 /** The statistics against a recount of the admin's listing (every page), and every booking's end. */
 async function recountFromListing({ http, adminKey }: SaleStack, eventId: string, payments: Payments) {
-  const listed: SaleBooking[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const query: string = `/bookings?event_id=${eventId}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await http.expect<{ items: SaleBooking[]; next_cursor: string | null }>(200, 'GET', query, { key: adminKey });
-    listed.push(...page.items);
-    cursor = page.next_cursor;
-    pages++;
-  } while (cursor !== null && pages < 1000);
-  const stats = await http.expect<Stats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
+  const { listed, pages } = await listEventBookings(http, adminKey, eventId);
+  const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
   const of = (status: string) => listed.filter((b) => b.status === status);
   const tickets = (bookings: SaleBooking[]) => bookings.reduce((n, b) => n + b.quantity, 0);
   const recount = {
@@ -516,15 +459,6 @@ function keepAttempts(attempts: Attempt[]): void {
     ATTEMPTS_FILE,
     JSON.stringify({ fields: ['user', 'sent_ms', 'done_ms', 'status', 'type'], rows: attempts.map((a) => [a.user, Math.round(a.sent), Math.round(a.done), a.status, a.type ?? null]) }),
   );
-}
-
-/** What the stack itself logged as unhandled (500s). */
-async function countUnhandled(file: string): Promise<number> {
-  try {
-    return (await readFile(file, 'utf8')).split('\n').filter((line) => line.includes('Unhandled error')).length;
-  } catch {
-    return 0;
-  }
 }
 
 interface SaleRun {
