@@ -27,9 +27,12 @@ const PARTS: Record<string, () => Promise<Part>> = {
   // After cold-start: it prices Lambda with the durations cold-start measured.
   cost: async () => (await import('./parts/cost')).cost,
   scale: async () => (await import('./parts/scale')).scale,
-  // Last: it brings its own stack, so the shared DynamoDB Local is stopped first.
+  'like-aws-proxy': async () => (await import('./parts/like-aws-proxy')).likeAwsProxy,
+  // Last: they bring their own stacks, so the shared DynamoDB Local is stopped first.
   'flash-sale': async () => (await import('./parts/flash-sale')).flashSale,
+  'like-aws': async () => (await import('./parts/like-aws')).likeAws,
 };
+const OWN_STACK = new Set(['flash-sale', 'like-aws']);
 const TIME_LIMIT_S = 600;
 const RESULTS = resolve(__dirname, '../.data/bench/results.json');
 
@@ -79,7 +82,7 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   try {
     for (const name of parts) {
-      if (name === 'flash-sale') await ctx.releaseDynamo();
+      if (OWN_STACK.has(name)) await ctx.releaseDynamo();
       ctx.log(`part ${name}: starting`);
       try {
         const part = await PARTS[name]!();

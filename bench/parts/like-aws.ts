@@ -1,0 +1,629 @@
+/**
+ * Part 6. Today's design under the model of AWS (localstack/like-aws), with AWS's
+ * limits scaled to a tenth so that this 2-core machine reaches them: the whole stack
+ * (startIsolatedStack with `likeAws`), one event, a few hundred buyers at once, each
+ * retrying a 503 after its Retry-After, a bounded number of times. It reports the
+ * goodput (attempts answered 201 or 409, not 503), the bookings per second, the
+ * conflicts and throttles the model counted, the sell-out time (or the tickets left
+ * unsold when the sale stopped), and which partitions of the table and its indexes
+ * throttled. It is the baseline that a design for one hot event must beat.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { bookingsByEventStatus, bookingsByStatus, eventsByDate, keys } from '../../lib/store/keys';
+import { localClient } from '../../localstack/dynamodb-local';
+import { startIsolatedStack } from '../../localstack/isolated-stack';
+import type { LikeAwsDynamoDbStats } from '../../localstack/like-aws/dynamodb';
+import { type Item, itemSize, writeUnits } from '../../localstack/like-aws/item-size';
+import type { PartitionAccount } from '../../localstack/like-aws/partitions';
+import { likeAwsSettings, type LikeAwsSettings } from '../../localstack/like-aws/settings';
+import type { LikeAwsStepFunctionsStats } from '../../localstack/like-aws/stepfunctions';
+import type { RunningStack } from '../../localstack/stack';
+import type { CpuBaseline } from '../support/baseline';
+import { onCleanup } from '../support/cleanup';
+import { cpuSnapshot, cpuSpent } from '../support/cpu-usage';
+import type { BenchContext } from '../support/context';
+import { type HttpClient, httpClient } from '../support/http';
+import { sleep } from '../support/load';
+import { definePart, type Findings } from '../support/part';
+import { type Check, check, fmt, table } from '../support/report';
+import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, registerBuyers, type SaleBooking } from '../support/sale';
+import { median, round, since, type Summary, summarize } from '../support/stats';
+
+const TOTAL_TICKETS = 1000;
+const BUYERS = 300;
+/** Three times the stock, so that demand outlasts it, as in an on-sale. */
+const PURCHASES = 3000;
+/** A buyer's retries of one purchase answered 503, each after its Retry-After. */
+const MAX_RETRIES = 3;
+/** No purchase or retry starts after this: what is left unsold then stays unsold. */
+const SALE_LIMIT_MS = 60_000;
+const PRICE = '49.90';
+/** The functions' timeout (serverless.yml): a request answered later outlived its function. */
+const FUNCTION_TIMEOUT_MS = 10_000;
+/** Longer than any sale here, so that no ticket comes back on sale during it. */
+const HOLD_SECONDS = 900;
+/** AWS's limits are divided by this, and the rates measured multiplied by it, to read them at AWS's scale. */
+const SCALE = 10;
+const STACK_NAME = 'bench-like-aws';
+const ROOT = resolve(__dirname, '../..');
+const STACK_LOG = resolve(ROOT, '.data/bench/like-aws-stack.log');
+const ATTEMPTS_FILE = resolve(ROOT, '.data/bench/like-aws-attempts.json');
+const LOOP_DELAY_RESOLUTION_MS = 10;
+/** Partitions shown: the busiest by units, and every one that throttled or conflicted. */
+const TOP_PARTITIONS = 6;
+
+/**
+ * Today's design meets AWS's behaviour at a tenth of AWS's limits: conflicts (the
+ * default transaction window), ClientRequestToken idempotency, partition write
+ * units, the StartExecution throttle. Lost answers stay off: they test recovery,
+ * not throughput, and would blur what the figures say about the design's ceiling.
+ */
+function scaledSettings(): LikeAwsSettings {
+  const aws = likeAwsSettings({});
+  return {
+    ...aws,
+    models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'],
+    partitionWcu: aws.partitionWcu / SCALE,
+    sfnStartRate: aws.sfnStartRate / SCALE,
+    sfnStartBurst: aws.sfnStartBurst / SCALE,
+  };
+}
+
+export const likeAws = definePart('like-aws', async (ctx, cpu) => {
+  const settings = scaledSettings();
+  const stack = await startModelStack(ctx, settings);
+  try {
+    const buyers = await registerBuyers(stack.http, BUYERS);
+    await warmUpHandlers(stack, buyers[0]!);
+    const eventId = await createSaleEvent(stack);
+    const eventWriteUnits = await transactionalWriteUnitsOfEvent(stack, eventId);
+    // The sale's figures only: the buyers' registration and the warm-up are not part of it.
+    stack.model.dynamoDb.reset();
+    stack.model.stepFunctions.reset();
+    const sale = await runSale(ctx, stack, buyers, eventId);
+    const model = { dynamoDb: stack.model.dynamoDb.stats(), stepFunctions: stack.model.stepFunctions.stats() };
+    const verified = await recount(stack, eventId, sale);
+    keepAttempts(sale.attempts);
+    const unhandled = await countUnhandled(stack.logFile);
+    const run: ModelRun = { settings, stackStartSeconds: stack.startSeconds, eventId, eventWriteUnits, sale, model, verified };
+    const checks = [
+      ...checkSale(sale),
+      ...verified.checks,
+      check('like-aws: the stack logged no unhandled error', unhandled === 0, `${unhandled} "Unhandled error" lines in its log`),
+    ];
+    printTables(run);
+    return findingsOf(run, cpu, checks, notesOf(stack));
+  } finally {
+    await stack.close();
+  }
+});
+
+interface ModelStack {
+  http: HttpClient;
+  adminKey: string;
+  dynamoDbEndpoint: string;
+  tableName: string;
+  model: NonNullable<RunningStack['likeAws']>;
+  /** Where the stack logs while it runs (moved to STACK_LOG when it stops). */
+  logFile: string;
+  startSeconds: number;
+  close(): Promise<void>;
+}
+
+interface Attempt {
+  buyer: number;
+  purchase: number;
+  /** 0 for the first attempt of a purchase, then 1.. for its retries. */
+  retry: number;
+  /** ms after the sale started */
+  sent: number;
+  done: number;
+  ms: number;
+  status: number;
+  type?: string;
+  detail?: string;
+  /** Seconds, from the 503's Retry-After; undefined when it had none. */
+  retryAfterS?: number;
+  booking?: SaleBooking;
+  error?: string;
+}
+
+type Outcome = 'booked' | 'sold out' | 'turned away' | 'failed';
+
+interface Purchase {
+  buyer: number;
+  attempts: number;
+  /** Booked (201), refused as sold out (409), turned away (still 503 after its retries, or when the sale stopped), or failed otherwise. */
+  outcome: Outcome;
+}
+
+async function startModelStack(ctx: BenchContext, settings: LikeAwsSettings): Promise<ModelStack> {
+  ctx.log(`like-aws: starting the stack under the model (in memory, free ports, AWS's limits / ${SCALE})`);
+  const started = performance.now();
+  const stack = await startIsolatedStack(STACK_NAME, { holdSeconds: HOLD_SECONDS, likeAws: settings });
+  const stopStack = onCleanup('like-aws stack', async () => {
+    await stack.stop();
+    mkdirSync(resolve(STACK_LOG, '..'), { recursive: true });
+    if (existsSync(stack.logFile)) renameSync(stack.logFile, STACK_LOG);
+  });
+  if (!stack.likeAws) {
+    await stopStack();
+    throw new Error('the stack started without the model of AWS');
+  }
+  const startSeconds = round(since(started) / 1000, 1);
+  ctx.log(`like-aws: stack up in ${startSeconds} s at ${stack.url}; models: ${stack.likeAws.description}`);
+  const http = httpClient(stack.url);
+  return {
+    http,
+    adminKey: stack.adminApiKey,
+    dynamoDbEndpoint: stack.dynamoDbEndpoint,
+    tableName: stack.tableName,
+    model: stack.likeAws,
+    logFile: stack.logFile,
+    startSeconds,
+    async close() {
+      http.close();
+      await stopStack();
+    },
+  };
+}
+
+/** Every handler the sale and the checks use, loaded before the clock starts, on an event of its own. */
+async function warmUpHandlers({ http, adminKey }: ModelStack, buyer: Buyer): Promise<void> {
+  const warm = await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Warm-up', 10, PRICE) });
+  await http.expect(201, 'POST', '/bookings', { key: buyer.key, json: { event_id: warm.id, quantity: 1 } });
+  await http.expect(200, 'GET', `/events/${warm.id}/stats`, { key: adminKey });
+  await http.expect(200, 'GET', `/bookings?event_id=${warm.id}&limit=10`, { key: adminKey });
+}
+
+async function createSaleEvent({ http, adminKey }: ModelStack): Promise<string> {
+  return (await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json: eventJson('Flash sale like AWS', TOTAL_TICKETS, PRICE) })).id;
+}
+
+/**
+ * What one transactional write of the event item costs, as the model charges it
+ * (item-size.ts): the table's units of every booking, and what turns the event
+ * partition's account into a count of the transactions DynamoDB ran on it.
+ */
+async function transactionalWriteUnitsOfEvent({ dynamoDbEndpoint, tableName }: ModelStack, eventId: string): Promise<{ bytes: number; units: number }> {
+  const client = localClient(dynamoDbEndpoint);
+  try {
+    const { Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: keys.event(eventId).pk }, sk: { S: keys.event(eventId).sk } } }));
+    if (!item) throw new Error(`the sale's event ${eventId} is not in the table`);
+    const bytes = itemSize(item as unknown as Item);
+    return { bytes, units: 2 * writeUnits(bytes) };
+  } finally {
+    client.destroy();
+  }
+}
+
+type Sale = ReturnType<typeof summariseSale>;
+
+/**
+ * PURCHASES purchases of one ticket each, every buyer starting its next as soon as
+ * its last one ended, until SALE_LIMIT_MS. A purchase answered 503 is tried again
+ * after the answer's Retry-After, at most MAX_RETRIES times, as API.md tells clients.
+ */
+async function runSale(ctx: BenchContext, { http, adminKey }: ModelStack, buyers: Buyer[], eventId: string): Promise<Sale> {
+  ctx.log(`like-aws: ${PURCHASES} purchases from ${BUYERS} buyers for ${TOTAL_TICKETS} tickets, for at most ${SALE_LIMIT_MS / 1000} s`);
+  const attempts: Attempt[] = [];
+  const purchases: Purchase[] = [];
+  let next = 0;
+  const cpuBefore = cpuSnapshot();
+  // The models run in this process: a late timer here holds a transaction's items longer than its window.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  loopDelay.enable();
+  const saleStart = performance.now();
+  const open = () => since(saleStart) < SALE_LIMIT_MS;
+
+  const attempt = async (b: number, purchase: number, retry: number): Promise<Attempt> => {
+    const sent = since(saleStart);
+    try {
+      const r = await http.call('POST', '/bookings', { key: buyers[b]!.key, json: { event_id: eventId, quantity: 1 }, agent: buyers[b]!.agent });
+      const retryAfter = r.headers['retry-after'];
+      return {
+        buyer: b,
+        purchase,
+        retry,
+        sent,
+        done: since(saleStart),
+        ms: r.ms,
+        status: r.status,
+        type: problemType(r.body),
+        detail: problemDetail(r.body),
+        retryAfterS: typeof retryAfter === 'string' && retryAfter !== '' ? Number(retryAfter) : undefined,
+        booking: r.status === 201 ? (r.body as SaleBooking) : undefined,
+      };
+    } catch (error) {
+      return { buyer: b, purchase, retry, sent, done: since(saleStart), ms: Number.NaN, status: 0, error: String(error) };
+    }
+  };
+
+  await Promise.all(
+    buyers.map(async (_, b) => {
+      while (next < PURCHASES && open()) {
+        const purchase = next++;
+        for (let retry = 0; ; retry++) {
+          const a = await attempt(b, purchase, retry);
+          attempts.push(a);
+          if (a.status !== 503 || retry === MAX_RETRIES || !open()) {
+            purchases.push({ buyer: b, attempts: retry + 1, outcome: outcomeOf(a.status) });
+            break;
+          }
+          await sleep((Number.isFinite(a.retryAfterS) ? a.retryAfterS! : 1) * 1000);
+        }
+      }
+    }),
+  );
+  loopDelay.disable();
+  const cpu = cpuSpent(cpuBefore, cpuSnapshot());
+  const after = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
+  // The histogram holds whole intervals between samples; what exceeds the resolution is the delay.
+  const lateBy = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+  const lag = { p50: lateBy(loopDelay.percentile(50)), p99: lateBy(loopDelay.percentile(99)), max: lateBy(loopDelay.max) };
+  const sale = summariseSale(attempts, purchases, after, cpu, lag);
+  ctx.log(
+    `like-aws: ${sale.ticketsSold} sold in ${fmt.n(sale.sellingMs / 1000, 1)} s; ${attempts.length} attempts, goodput ${fmt.n(sale.goodput * 100, 1)}%; purchases ${JSON.stringify(sale.outcomes)}`,
+  );
+  return sale;
+}
+
+const outcomeOf = (status: number): Outcome => (status === 201 ? 'booked' : status === 409 ? 'sold out' : status === 503 ? 'turned away' : 'failed');
+
+const problemDetail = (body: unknown) => (body && typeof body === 'object' && 'detail' in body ? String((body as { detail: unknown }).detail) : undefined);
+
+function summariseSale(attempts: Attempt[], purchases: Purchase[], after: EventStats, cpu: Record<string, number>, eventLoopDelayMs: { p50: number; p99: number; max: number }) {
+  const booked = attempts.filter((a) => a.status === 201);
+  const refused = attempts.filter((a) => a.status === 409);
+  const busy = attempts.filter((a) => a.status === 503);
+  const other = attempts.filter((a) => a.status !== 201 && a.status !== 409 && a.status !== 503);
+  const byStatus: Record<string, number> = {};
+  for (const a of attempts) byStatus[String(a.status)] = (byStatus[String(a.status)] ?? 0) + 1;
+  // A 503's detail says which mechanism gave up: the booking's retries, or the hold's start.
+  const busyBecause: Record<string, number> = {};
+  for (const a of busy) busyBecause[a.detail ?? '(no detail)'] = (busyBecause[a.detail ?? '(no detail)'] ?? 0) + 1;
+  const outcomes: Record<Outcome, number> = { booked: 0, 'sold out': 0, 'turned away': 0, failed: 0 };
+  for (const p of purchases) outcomes[p.outcome] += 1;
+  const ticketsSold = booked.reduce((n, a) => n + (a.booking?.quantity ?? 0), 0);
+  const ms = Math.max(...attempts.map((a) => a.done));
+  // Tickets can be taken without a 201 (a request that outlived its function's timeout), so the table says whether they ran out.
+  const soldOut = after.tickets_available === 0;
+  const sellOutMs = soldOut && booked.length > 0 ? Math.max(...booked.map((a) => a.done)) : Number.NaN;
+  /** The time tickets were on sale: until the last one went, or until the sale stopped. */
+  const sellingMs = Number.isFinite(sellOutMs) ? sellOutMs : ms;
+  const onSale = attempts.filter((a) => a.done <= sellingMs);
+  const perSecond = Array.from({ length: Math.ceil(sellingMs / 1000) }, () => 0);
+  for (const a of booked) {
+    const second = Math.min(perSecond.length - 1, Math.floor(a.done / 1000));
+    if (second >= 0) perSecond[second]! += 1;
+  }
+  return {
+    attempts,
+    purchases,
+    booked,
+    refused,
+    busy,
+    other,
+    byStatus,
+    busyBecause,
+    outcomes,
+    /** Share of attempts answered with a decision (201 or 409) rather than "busy" (503). */
+    goodput: (booked.length + refused.length) / attempts.length,
+    /** The same, of the attempts answered while tickets were left: after the sell-out every answer is a cheap 409. */
+    goodputOnSale: onSale.filter((a) => a.status === 201 || a.status === 409).length / onSale.length,
+    ticketsSold,
+    soldOut,
+    /** Tickets still on sale when the sale stopped. */
+    unsoldShare: after.tickets_available / TOTAL_TICKETS,
+    /** The whole sale: until the last attempt was answered. */
+    ms,
+    sellOutMs,
+    sellingMs,
+    bookingsPerSecond: ticketsSold / (sellingMs / 1000),
+    /** 201s answered in each second of the selling time. */
+    perSecond,
+    first409Ms: refused.length > 0 ? Math.min(...refused.map((a) => a.done)) : Number.NaN,
+    attemptsPerPurchase: attempts.length / purchases.length,
+    cpu,
+    eventLoopDelayMs,
+    latency: {
+      all: summarize(attempts.filter((a) => a.status !== 0).map((a) => a.ms)),
+      booked: summarize(booked.map((a) => a.ms)),
+      refused: summarize(refused.map((a) => a.ms)),
+      busy: summarize(busy.map((a) => a.ms)),
+    },
+  };
+}
+
+function checkSale(sale: Sale): Check[] {
+  const wrong409 = sale.refused.filter((a) => a.type !== 'insufficient-tickets');
+  // Only a read that saw no ticket left may refuse (README, "Planning on a copy of the event").
+  const refusedWhileLeft = sale.refused.filter((a) => !/, 0 left$/.test(a.detail ?? ''));
+  const withoutRetryAfter = sale.busy.filter((a) => !Number.isFinite(a.retryAfterS));
+  const late = sale.other.filter((a) => a.ms >= FUNCTION_TIMEOUT_MS);
+  return [
+    check('like-aws: never more sold than the stock', sale.ticketsSold <= TOTAL_TICKETS, `${sale.ticketsSold} tickets answered 201, stock ${TOTAL_TICKETS}`),
+    check(
+      'like-aws: every 409 is insufficient-tickets, with no ticket left',
+      wrong409.length === 0 && refusedWhileLeft.length === 0,
+      wrong409.length + refusedWhileLeft.length === 0
+        ? `${sale.refused.length} refusals`
+        : `${wrong409.length} of another type (${[...new Set(wrong409.map((a) => a.type))].join(', ')}); ${refusedWhileLeft.length} while tickets were left (${refusedWhileLeft[0]?.detail ?? ''})`,
+    ),
+    check(
+      'like-aws: no server faults (5xx other than 503 busy) or transport errors',
+      sale.other.length === 0,
+      sale.other.length === 0
+        ? `503 busy: ${sale.busy.length}`
+        : `${JSON.stringify(sale.byStatus)}; ${late.length} of the ${sale.other.length} answered after ${FUNCTION_TIMEOUT_MS / 1000} s, the function's timeout ${sale.other.find((a) => a.error)?.error ?? ''}`,
+    ),
+    check('like-aws: every 503 carries Retry-After', withoutRetryAfter.length === 0, `${withoutRetryAfter.length} of ${sale.busy.length} without it`),
+  ];
+}
+
+type Verified = Awaited<ReturnType<typeof recount>>;
+
+/**
+ * The statistics against a recount of the admin's listing (every page). Nothing
+ * was paid and nothing expired, so every booking is PENDING and holds its tickets.
+ */
+async function recount({ http, adminKey }: ModelStack, eventId: string, sale: Sale) {
+  const { listed, pages } = await listEventBookings(http, adminKey, eventId);
+  const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
+  const of = (status: string) => listed.filter((b) => b.status === status);
+  const tickets = (bookings: SaleBooking[]) => bookings.reduce((n, b) => n + b.quantity, 0);
+  const recounted = {
+    tickets_sold: tickets(of('CONFIRMED')),
+    tickets_held: tickets(of('PENDING')),
+    tickets_available: TOTAL_TICKETS - tickets(of('CONFIRMED')) - tickets(of('PENDING')),
+    bookings_confirmed: of('CONFIRMED').length,
+    bookings_pending: of('PENDING').length,
+    bookings_cancelled: of('CANCELLED').length,
+  };
+  const reported = {
+    tickets_sold: stats.tickets_sold,
+    tickets_held: stats.tickets_held,
+    tickets_available: stats.tickets_available,
+    bookings_confirmed: stats.bookings_confirmed,
+    bookings_pending: stats.bookings_pending,
+    bookings_cancelled: stats.bookings_cancelled,
+  };
+  const mismatched = Object.keys(recounted).filter((k) => recounted[k as keyof typeof recounted] !== reported[k as keyof typeof reported]);
+  const answered = new Set(sale.booked.map((a) => a.booking!.id));
+  const listedIds = new Set(listed.map((b) => b.id));
+  const missing = [...answered].filter((id) => !listedIds.has(id));
+  // A booking whose hold could not be started and whose withdrawal failed too stays
+  // PENDING without a 201, until the sweeper ends it at expires_at (README, "Expiry").
+  const unanswered = listed.filter((b) => !answered.has(b.id));
+  const accounted = stats.tickets_sold + stats.tickets_held + stats.tickets_available;
+  return {
+    stats,
+    recounted,
+    pages,
+    unanswered: unanswered.length,
+    checks: [
+      check(
+        'like-aws: stats == recount of GET /bookings?event_id= (all pages)',
+        mismatched.length === 0,
+        mismatched.length === 0 ? JSON.stringify(reported) : `differ in ${mismatched.join(', ')}: stats ${JSON.stringify(reported)} recount ${JSON.stringify(recounted)}`,
+      ),
+      check(
+        'like-aws: sold + held + available == total, and held + sold <= stock',
+        accounted === stats.total_tickets && stats.tickets_held + stats.tickets_sold <= TOTAL_TICKETS,
+        `${stats.tickets_sold} + ${stats.tickets_held} + ${stats.tickets_available} = ${accounted} of ${stats.total_tickets}`,
+      ),
+      check(
+        'like-aws: every 201 booking is listed, PENDING',
+        missing.length === 0 && listed.filter((b) => answered.has(b.id)).every((b) => b.status === 'PENDING'),
+        `${listed.length} listed in ${pages} pages, ${missing.length} of the ${answered.size} answered 201 missing, ${unanswered.length} listed without a 201`,
+      ),
+    ],
+  };
+}
+
+/** Every attempt, for a closer look (sent and answered, ms after the sale started). */
+function keepAttempts(attempts: Attempt[]): void {
+  mkdirSync(resolve(ATTEMPTS_FILE, '..'), { recursive: true });
+  writeFileSync(
+    ATTEMPTS_FILE,
+    JSON.stringify({
+      fields: ['buyer', 'purchase', 'retry', 'sent_ms', 'done_ms', 'status', 'type', 'retry_after_s'],
+      rows: attempts.map((a) => [a.buyer, a.purchase, a.retry, Math.round(a.sent), Math.round(a.done), a.status, a.type ?? null, a.retryAfterS ?? null]),
+    }),
+  );
+}
+
+function notesOf(stack: ModelStack): string[] {
+  const resent = stack.http.resent();
+  return resent > 0 ? [`${resent} requests sent again: the server had closed their idle keep-alive connection as they went out`] : [];
+}
+
+interface ModelRun {
+  settings: LikeAwsSettings;
+  stackStartSeconds: number;
+  eventId: string;
+  eventWriteUnits: { bytes: number; units: number };
+  sale: Sale;
+  model: { dynamoDb: LikeAwsDynamoDbStats; stepFunctions: LikeAwsStepFunctionsStats };
+  verified: Verified;
+}
+
+/** What a partition key value is, in the table's design (README, "Table design"). */
+function whatIs(p: PartitionAccount, eventId: string): string {
+  if (p.index === null && p.partition === keys.event(eventId).pk) return "the sale's event item";
+  if (p.index === eventsByDate.index && p.partition === eventsByDate.pk) return 'every event, by date';
+  if (p.index === 'gsi2' && p.partition === bookingsByEventStatus(eventId, 'PENDING')) return "the event's PENDING bookings";
+  if (p.index === 'gsi3' && p.partition === bookingsByStatus('PENDING')) return 'every PENDING booking';
+  if (p.partition.startsWith('BOOKING#')) return 'one booking';
+  if (p.partition.startsWith('TALLY#')) return "one buyer's tally";
+  if (p.index === 'gsi1' && p.partition.startsWith('USER#')) return "one buyer's bookings";
+  return '';
+}
+
+/** The busiest partitions, and every one that throttled or conflicted. */
+function hotPartitions(stats: LikeAwsDynamoDbStats): PartitionAccount[] {
+  const busiest = stats.partitions.slice(0, TOP_PARTITIONS);
+  const refused = stats.partitions.filter((p) => (p.throttles > 0 || p.conflicts > 0) && !busiest.includes(p));
+  return [...busiest, ...refused.sort((a, b) => b.throttles + b.conflicts - (a.throttles + a.conflicts))];
+}
+
+/**
+ * Transactions on the event item during the sale: those the model refused (every
+ * write of the sale is a booking's or a withdrawal's transaction, and each includes
+ * the event item), and those DynamoDB Local decided, applied or refused by a
+ * condition, each of which the model charged to the event's partition.
+ */
+function transactionsOf(run: ModelRun) {
+  const { dynamoDb } = run.model;
+  const eventUnits = dynamoDb.partitions.find((p) => p.index === null && p.partition === keys.event(run.eventId).pk)?.units ?? 0;
+  const decided = eventUnits / run.eventWriteUnits.units;
+  const refused = dynamoDb.conflicts + dynamoDb.throttles;
+  const total = decided + refused;
+  return {
+    total: round(total, 0),
+    decided: round(decided, 0),
+    conflicts: dynamoDb.conflicts,
+    throttles: dynamoDb.throttles,
+    cancelledShare: total > 0 ? refused / total : Number.NaN,
+    conflictShare: total > 0 ? dynamoDb.conflicts / total : Number.NaN,
+    throttleShare: total > 0 ? dynamoDb.throttles / total : Number.NaN,
+  };
+}
+
+const label = (p: PartitionAccount, eventId: string) => `${p.index ?? 'table'} ${p.partition.replace(eventId, '<event>')}`;
+const pct = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : 'n/a');
+
+function printTables(run: ModelRun): void {
+  const { sale, model, settings } = run;
+  const sellingS = sale.sellingMs / 1000;
+  const tx = transactionsOf(run);
+  const active = sale.perSecond.filter((n) => n > 0);
+  console.log(
+    table(
+      `Flash sale like AWS (limits / ${SCALE}: ${settings.partitionWcu} WCU/s per partition, StartExecution ${settings.sfnStartRate}/s burst ${settings.sfnStartBurst}, ${settings.transactionMs} ms transactions): ${PURCHASES} purchases, ${BUYERS} buyers, ${TOTAL_TICKETS} tickets`,
+      ['figure', 'value', `at AWS's scale (x${SCALE})`],
+      [
+        ['goodput (attempts answered 201 or 409)', pct(sale.goodput), `${pct(sale.goodputOnSale)} while tickets were left`],
+        ['attempts by status', JSON.stringify(sale.byStatus), `${sale.attemptsPerPurchase.toFixed(2)} attempts per purchase`],
+        ['purchases', JSON.stringify(sale.outcomes), ''],
+        ['tickets sold (201)', `${sale.ticketsSold}`, ''],
+        [sale.soldOut ? 'sold out at (last 201 answered)' : 'unsold when the sale stopped', sale.soldOut ? fmt.ms(sale.sellOutMs, 0) : pct(sale.unsoldShare), ''],
+        ['bookings per second while on sale', fmt.n(sale.bookingsPerSecond, 1), fmt.n(sale.bookingsPerSecond * SCALE, 0)],
+        ['bookings in the busiest second / median second with any', `${Math.max(0, ...sale.perSecond)} / ${active.length > 0 ? median(active) : 0}`, ''],
+        ['first 409 answered at', fmt.ms(sale.first409Ms, 0), ''],
+        ['whole sale (last attempt answered)', fmt.ms(sale.ms, 0), ''],
+        ['transactions on the event item (derived)', fmt.n(tx.total), `${tx.decided} decided by DynamoDB Local, ${fmt.n(tx.decided / sellingS, 1)}/s`],
+        ['  cancelled: conflict / throttle', `${tx.conflicts} / ${tx.throttles}`, `${pct(tx.conflictShare)} / ${pct(tx.throttleShare)} (${pct(tx.cancelledShare)} in all)`],
+        ['StartExecution: calls / throttled', `${model.stepFunctions.starts} / ${model.stepFunctions.throttles}`, `${fmt.n(model.stepFunctions.starts / sellingS, 1)} calls/s`],
+        ['event item', `${run.eventWriteUnits.bytes} B, ${run.eventWriteUnits.units} WCU per transactional write`, ''],
+        [
+          "event-loop delay of the models' process p50 / p99 / max",
+          `${fmt.ms(sale.eventLoopDelayMs.p50)} / ${fmt.ms(sale.eventLoopDelayMs.p99)} / ${fmt.ms(sale.eventLoopDelayMs.max)}`,
+          `how late a ${settings.transactionMs} ms window may end`,
+        ],
+      ],
+    ),
+  );
+  console.log(
+    table(
+      '503 answers by detail',
+      ['detail', 'n'],
+      Object.entries(sale.busyBecause).map(([detail, n]) => [detail, n]),
+    ),
+  );
+  console.log(
+    table(
+      `Hot partitions (the busiest, and every one refused a write); units per second over the ${fmt.n(sellingS, 1)} s on sale, limit ${settings.partitionWcu}`,
+      ['index', 'partition key value', 'what', 'WCU', 'WCU/s', 'throttles', 'conflicts'],
+      hotPartitions(model.dynamoDb).map((p) => [
+        p.index ?? 'table',
+        p.partition.replace(run.eventId, '<event>'),
+        whatIs(p, run.eventId),
+        fmt.n(p.units),
+        fmt.n(p.units / sellingS, 1),
+        p.throttles,
+        p.conflicts,
+      ]),
+    ),
+  );
+  const latencyRow = (name: string, s: Summary) => [name, fmt.n(s.n), fmt.ms(s.p50, 0), fmt.ms(s.p95, 0), fmt.ms(s.p99, 0), fmt.ms(s.max, 0)];
+  console.log(
+    table(
+      'Latency (client side, one attempt)',
+      ['answers', 'n', 'p50', 'p95', 'p99', 'max'],
+      [latencyRow('all', sale.latency.all), latencyRow('201 booked', sale.latency.booked), latencyRow('409 sold out', sale.latency.refused), latencyRow('503 busy', sale.latency.busy)],
+    ),
+  );
+  const cpuTotal = Object.values(sale.cpu).reduce((n, v) => n + v, 0);
+  console.log(
+    table(
+      `Where the CPU went during the sale (${fmt.n(sale.ms / 1000, 1)} s of wall time on ${cpus().length} cores; the models run in the bench's process)`,
+      ['process', 'CPU s', 'share'],
+      Object.entries(sale.cpu)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, sec]) => [name, sec.toFixed(1), `${((sec / cpuTotal) * 100).toFixed(0)}%`]),
+    ),
+  );
+}
+
+function findingsOf(run: ModelRun, cpu: CpuBaseline, checks: Check[], notes: string[]): Findings {
+  const { sale, model, verified, settings } = run;
+  const sellingS = sale.sellingMs / 1000;
+  const tx = transactionsOf(run);
+  return {
+    figures: {
+      settings: {
+        total_tickets: TOTAL_TICKETS,
+        buyers: BUYERS,
+        purchases: PURCHASES,
+        max_retries: MAX_RETRIES,
+        sale_limit_ms: SALE_LIMIT_MS,
+        hold_seconds: HOLD_SECONDS,
+        scale: SCALE,
+        like_aws: settings,
+      },
+      stack_start_s: run.stackStartSeconds,
+      event_id: run.eventId,
+      event_item: run.eventWriteUnits,
+      goodput: round(sale.goodput, 4),
+      goodput_while_on_sale: round(sale.goodputOnSale, 4),
+      attempts: sale.attempts.length,
+      attempts_by_status: sale.byStatus,
+      busy_because: sale.busyBecause,
+      purchases: sale.outcomes,
+      attempts_per_purchase: round(sale.attemptsPerPurchase, 2),
+      tickets_sold: sale.ticketsSold,
+      sold_out: sale.soldOut,
+      sell_out_ms: Number.isFinite(sale.sellOutMs) ? round(sale.sellOutMs, 0) : null,
+      unsold_share: round(sale.unsoldShare, 4),
+      selling_ms: round(sale.sellingMs, 0),
+      sale_ms: round(sale.ms, 0),
+      first_409_ms: Number.isFinite(sale.first409Ms) ? round(sale.first409Ms, 0) : null,
+      bookings_per_second: round(sale.bookingsPerSecond, 1),
+      bookings_per_second_at_aws_scale: round(sale.bookingsPerSecond * SCALE, 0),
+      bookings_each_second: sale.perSecond,
+      transactions: { ...tx, cancelledShare: round(tx.cancelledShare, 4), conflictShare: round(tx.conflictShare, 4), throttleShare: round(tx.throttleShare, 4) },
+      dynamodb_model: { ...model.dynamoDb, partitions: undefined },
+      hot_partitions: hotPartitions(model.dynamoDb).map((p) => ({ ...p, label: label(p, run.eventId), what: whatIs(p, run.eventId), units_per_second: round(p.units / sellingS, 1) })),
+      stepfunctions_model: model.stepFunctions,
+      start_executions_per_second: round(model.stepFunctions.starts / sellingS, 1),
+      latency_ms: sale.latency,
+      sale_cpu_seconds: sale.cpu,
+      event_loop_delay_ms: { p50: round(sale.eventLoopDelayMs.p50, 1), p99: round(sale.eventLoopDelayMs.p99, 1), max: round(sale.eventLoopDelayMs.max, 1) },
+      final_stats: verified.stats,
+      recount: verified.recounted,
+      listed_without_201: verified.unanswered,
+      listing_pages: verified.pages,
+      cpu_yardstick_ms: cpu.ms,
+      stack_log: STACK_LOG,
+      attempts_file: ATTEMPTS_FILE,
+    },
+    checks,
+    targets: [],
+    notes,
+  };
+}
