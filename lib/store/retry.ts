@@ -37,14 +37,17 @@ export interface RetryPolicy {
  * a transient error: that is what re-plans after losing a race.
  *
  * So a step makes at most SDK_MAX_ATTEMPTS x `attempts` calls, and starts no new
- * attempt once `budgetMs` has passed. The SDK waits at most about a second before
+ * attempt once `budgetMs` has passed. The time is the real bound; the attempts are
+ * many because transactions on one item cancel each other rather than queue: a
+ * buyer who lost must find a gap between the others' transactions, and with a few
+ * writers on one event a handful of attempts is not always enough. The SDK waits at most about a second before
  * its one resend (its throttling backoff), so a request spends at most the budget
  * plus one attempt in retries: inside the functions' 10 s timeout (a timed-out
  * function is API Gateway's bare 503, not our problem+json), after which the
  * client gets a 503 with Retry-After.
  */
 export const SDK_MAX_ATTEMPTS = 2;
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 15, capMs: 500, budgetMs: 6000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 16, baseMs: 15, capMs: 500, budgetMs: 6000 };
 
 /** Marks an attempt that lost a race and should simply be tried again. */
 export const RETRY = Symbol('retry');

@@ -10,6 +10,7 @@ import { statsFromBookings } from '../support/recount';
 import { brief, describeResponse, loopbackUrl, okBody, type RawResponse, sendJson } from '../support/raw-http';
 import { snapshotDiff, tableReader } from '../support/table-snapshot';
 import { STACK_START_TIMEOUT } from '../support/time';
+import { UNDER_THE_MODEL } from '../support/under-the-model';
 
 /**
  * Who may do what (API.md, Authentication): every route × {no key, a bad key,
@@ -111,7 +112,7 @@ function keyOf(who: Who): string | undefined {
 const call = (who: Who, method: string, path: string, json?: unknown) => sendJson(base, method, path, { key: keyOf(who), json });
 
 beforeAll(async () => {
-  stack = await startIsolatedStack('chaos-authz-stack');
+  stack = await startIsolatedStack('chaos-authz-stack', { likeAws: UNDER_THE_MODEL });
   base = loopbackUrl(stack);
   table = tableReader(stack);
   const user = async (name: string) => {

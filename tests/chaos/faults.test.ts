@@ -9,6 +9,7 @@ import { logSoFar } from '../support/log';
 import { brief, describeResponse, loopbackUrl, okBody, type RawResponse, sendJson } from '../support/raw-http';
 import { statsFromBookings } from '../support/recount';
 import { clearOfScheduledSweep, settled, sleep, STACK_START_TIMEOUT, untilExpiry } from '../support/time';
+import { UNDER_THE_MODEL } from '../support/under-the-model';
 
 /**
  * Faults: DynamoDB Local killed in the middle of a booking storm and started
@@ -32,8 +33,8 @@ let hold: IsolatedStack;
 
 beforeAll(async () => {
   [storm, hold] = await Promise.all([
-    startIsolatedStack('chaos-faults-storm', { fileBacked: true }),
-    startIsolatedStack('chaos-faults-hold', { fileBacked: true, holdSeconds: HOLD_SECONDS }),
+    startIsolatedStack('chaos-faults-storm', { fileBacked: true, likeAws: UNDER_THE_MODEL }),
+    startIsolatedStack('chaos-faults-hold', { fileBacked: true, holdSeconds: HOLD_SECONDS, likeAws: UNDER_THE_MODEL }),
   ]);
 }, STACK_START_TIMEOUT);
 

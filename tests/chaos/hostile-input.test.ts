@@ -8,6 +8,7 @@ import { accessLog, logSoFar } from '../support/log';
 import { brief, loopbackUrl, onTheWire, type RawRequest, send, wellFormed } from '../support/raw-http';
 import { snapshotDiff, tableReader } from '../support/table-snapshot';
 import { STACK_START_TIMEOUT } from '../support/time';
+import { UNDER_THE_MODEL } from '../support/under-the-model';
 
 /**
  * Bad input, generated (fast-check): every route gets random and malformed
@@ -52,7 +53,7 @@ let harness: ReturnType<typeof hostileHarness>;
 type RefName = 'open' | 'soldOut' | 'started' | 'aPending' | 'aConfirmed' | 'aCancelled' | 'bPending' | 'aEmail';
 
 beforeAll(async () => {
-  stack = await startIsolatedStack('chaos-hostile-stack');
+  stack = await startIsolatedStack('chaos-hostile-stack', { likeAws: UNDER_THE_MODEL });
   base = loopbackUrl(stack);
   table = tableReader(stack);
   const client = stackClient({ url: base, adminApiKey: stack.adminApiKey });

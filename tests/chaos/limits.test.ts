@@ -5,6 +5,7 @@ import { emailOfLength, uniqueEmail } from '../support/fixtures';
 import { describeResponse, loopbackUrl, okBody, type RawResponse, send, sendJson } from '../support/raw-http';
 import { snapshotDiff, tableReader } from '../support/table-snapshot';
 import { STACK_START_TIMEOUT } from '../support/time';
+import { UNDER_THE_MODEL } from '../support/under-the-model';
 
 /**
  * The limits, at their edges: the 64 KiB body (in bytes, not characters), the
@@ -68,7 +69,7 @@ function bodyOfBytes(bytes: number, fields: Record<string, unknown>, filler = 'x
 }
 
 beforeAll(async () => {
-  stack = await startIsolatedStack('chaos-limits-stack');
+  stack = await startIsolatedStack('chaos-limits-stack', { likeAws: UNDER_THE_MODEL });
   base = loopbackUrl(stack);
   table = tableReader(stack);
   admin = stack.adminApiKey;

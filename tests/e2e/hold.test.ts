@@ -14,6 +14,7 @@ import { logEntries, logSoFar } from '../support/log';
 import { statsFromBookings } from '../support/recount';
 import { clearOfScheduledSweep, settled as settledBooking, sleep, STACK_START_TIMEOUT, untilExpiry } from '../support/time';
 import { type ApiResponse, type StackClient, stackClient } from './client';
+import { UNDER_THE_MODEL } from '../support/under-the-model';
 
 /**
  * The hold (API.md, Bookings): a booking still PENDING at `expires_at` becomes
@@ -34,7 +35,7 @@ let sfn: SFNClient;
 let lambda: ReturnType<typeof lambdaInvoker>;
 
 beforeAll(async () => {
-  stack = await startIsolatedStack('hold-stack', { holdSeconds: HOLD_SECONDS });
+  stack = await startIsolatedStack('hold-stack', { holdSeconds: HOLD_SECONDS, likeAws: UNDER_THE_MODEL });
   client = stackClient(stack);
   sfn = new SFNClient({ ...AWS_LOCAL, endpoint: stack.stepFunctionsEndpoint });
   lambda = lambdaInvoker(stack);
@@ -527,7 +528,7 @@ describe('a slow payment gateway (1 s per charge)', () => {
   let slowClient: StackClient;
 
   beforeAll(async () => {
-    slow = await startIsolatedStack('slow-gateway-stack', { holdSeconds: HOLD_SECONDS, paymentLatencyMs: GATEWAY_LATENCY_MS });
+    slow = await startIsolatedStack('slow-gateway-stack', { holdSeconds: HOLD_SECONDS, paymentLatencyMs: GATEWAY_LATENCY_MS, likeAws: UNDER_THE_MODEL });
     slowClient = stackClient(slow);
   }, STACK_START_TIMEOUT);
 

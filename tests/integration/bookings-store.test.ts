@@ -9,9 +9,11 @@ import { idempotencyStore } from '../../lib/store/idempotency';
 import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking, listBookings } from '../../lib/usecases/bookings';
 import { getEvent, updateEvent } from '../../lib/usecases/events';
+import { inBatches } from '../support/batches';
 import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
 import { conflictingTable, testTable } from '../support/table';
+import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
 
 const table = testTable();
 afterAll(() => table.close());
@@ -46,13 +48,13 @@ async function attempt(userId: string, eventId: string, quantity: number, d = de
   }
 }
 
-describe('a flash sale: 1,000 concurrent attempts from 50 users for 300 tickets', () => {
+describe(`a flash sale: 1,000 attempts from 50 users for 300 tickets, ${ONE_EVENT_CONCURRENCY} at a time`, () => {
   let event: Event;
   let results: Attempt[];
 
   beforeAll(async () => {
     event = await newEvent({ total_tickets: 300 });
-    results = await Promise.all(Array.from({ length: 1000 }, (_, i) => attempt(`flash-user-${i % 50}`, event.id, 1)));
+    results = await inBatches(Array.from({ length: 1000 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) => attempt(`flash-user-${i % 50}`, event.id, 1));
   }, 120_000);
 
   it('holds exactly 300 tickets, each with its hold timer started', () => {
@@ -83,7 +85,7 @@ describe('mixed quantities under contention', () => {
   it('never sells more than the total, and refuses only what could not fit at that moment', async () => {
     const event = await newEvent({ total_tickets: 100, max_per_booking: 4 });
 
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => attempt(`mixed-${i % 20}`, event.id, 1 + (i % 4))));
+    const results = await inBatches(Array.from({ length: 300 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) => attempt(`mixed-${i % 20}`, event.id, 1 + (i % 4)));
 
     const refusals = results.filter((r): r is Extract<Attempt, { ok: false }> => !r.ok);
     for (const r of refusals) {
@@ -229,7 +231,7 @@ describe('changing total_tickets during a sale', () => {
     const totals = [250, 180, 300, 220, 260, 240];
 
     const [bookingResults, patchResults] = await Promise.all([
-      Promise.all(Array.from({ length: 400 }, (_, i) => attempt(`patch-race-${i % 40}`, event.id, 1))),
+      inBatches(Array.from({ length: 400 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) => attempt(`patch-race-${i % 40}`, event.id, 1)),
       Promise.allSettled(totals.map((total) => updateEvent(events, event.id, { total_tickets: total }, new Date()))),
     ]);
 

@@ -18,10 +18,12 @@ import { recentEvents } from '../../lib/store/recent-events';
 import { type BookingDeps, cancelBooking, createBooking } from '../../lib/usecases/bookings';
 import { getEvent } from '../../lib/usecases/events';
 import { expireHold, type ExpiryResult, payBooking, sweepExpiredHolds } from '../../lib/usecases/holds';
+import { inBatches } from '../support/batches';
 import { storedEvent } from '../support/events';
 import { type RecordingGateway, recordingGateway } from '../support/recording-gateway';
 import * as recount from '../support/recount';
 import { conflictingTable, testTable } from '../support/table';
+import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
 
 /*
  * The payment and hold-expiry use cases against a real DynamoDB Local (no mock of
@@ -490,20 +492,19 @@ describe.each([
     event = await newEvent({ total_tickets: 300, max_per_booking: 3 });
     const createdAt = new Date();
     const booker = depsWith(() => createdAt);
-    const bookings = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => createBooking(booker, { user_id: `racer-${latencyMs}-${i}`, event_id: event.id, quantity: 1 + (i % 3) })),
+    const bookings = await inBatches(Array.from({ length: 100 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) =>
+      createBooking(booker, { user_id: `racer-${latencyMs}-${i}`, event_id: event.id, quantity: 1 + (i % 3) }),
     );
 
-    const settled = await Promise.all(
-      bookings.map((booking) => {
+    // Two writers per race (payment and expiry), every one of them on the event item too.
+    const settled = await inBatches(bookings, ONE_EVENT_CONCURRENCY / 2, (booking) => {
         const payAt = at(booking.expires_at, -1 - jitter(4));
         const expireAt = at(booking.expires_at, jitter(5));
         return Promise.allSettled([
           payBooking(depsWith(() => payAt, { gateway }), booking.id, owner(booking), 'tok_visa'),
           expireHold(depsWith(() => expireAt), booking.id),
         ]);
-      }),
-    );
+      });
 
     const finals = await Promise.all(bookings.map((b) => stores.bookings.get(b.id)));
     races = bookings.map((booking, i) => ({ booking, payment: settled[i]![0], expiry: settled[i]![1], final: finals[i]! }));

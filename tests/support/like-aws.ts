@@ -22,7 +22,7 @@ export async function startModel(
   overrides: Partial<LikeAwsSettings>,
   extra: Pick<LikeAwsDynamoDbOptions, 'loseAnswer' | 'clock'> = {},
 ): Promise<ModelUnderTest> {
-  const upstream = process.env.TEST_DYNAMODB_ENDPOINT;
+  const upstream = process.env.TEST_DYNAMODB_LOCAL_ENDPOINT;
   const tableName = process.env.TEST_TABLE_NAME;
   if (!upstream || !tableName) throw new Error('DynamoDB Local is not running: run through jest (tests/support/dynamodb-setup.ts)');
   const admin = localClient(upstream);

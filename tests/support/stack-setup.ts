@@ -1,8 +1,9 @@
 import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
+import { UNDER_THE_MODEL } from './under-the-model';
 
 /** The stack every e2e test file talks to (files that need other settings start their own). */
 export default async function setup(): Promise<void> {
-  const stack = await startIsolatedStack('e2e-stack');
+  const stack = await startIsolatedStack('e2e-stack', { likeAws: UNDER_THE_MODEL });
   process.env.E2E_URL = stack.url;
   process.env.E2E_ADMIN_KEY = stack.adminApiKey;
   process.env.E2E_DYNAMODB_ENDPOINT = stack.dynamoDbEndpoint;
