@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AppError, type ErrorKind, ServiceUnavailableError } from '../domain/errors';
+import { isRetryableFault } from '../faults';
 import { MethodNotAllowedError, type RequestErrorKind } from './errors';
 
 export const PROBLEM_BASE = 'https://ticket-booking.example/problems/';
@@ -44,8 +45,13 @@ export interface ProblemResponse {
   body: string;
 }
 
-export function toProblemResponse(error: unknown, requestId: string | undefined): ProblemResponse {
+export function toProblemResponse(thrown: unknown, requestId: string | undefined): ProblemResponse {
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' };
+  // A dependency that is down or busy is not the API's bug: the client may retry.
+  const error =
+    !(thrown instanceof AppError) && isRetryableFault(thrown)
+      ? new ServiceUnavailableError('A service the API depends on is unavailable right now; retry shortly', 1, { cause: thrown })
+      : thrown;
   let problem: Problem;
   if (error instanceof AppError && error.kind in STATUS) {
     const kind = error.kind as keyof typeof STATUS;

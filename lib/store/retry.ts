@@ -1,20 +1,5 @@
 import { ServiceUnavailableError } from '../domain/errors';
-
-/** Errors that say "not now", never "no": worth another try after a pause. */
-const TRANSIENT = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionInProgressException',
-  // A plain write to an item that a transaction in flight holds (AWS cancels, never queues).
-  'TransactionConflictException',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
-
-export function isTransient(error: unknown): boolean {
-  return error instanceof Error && TRANSIENT.has(error.name);
-}
+import { isTransient } from '../faults';
 
 export interface RetryPolicy {
   attempts: number;

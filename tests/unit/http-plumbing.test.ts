@@ -68,6 +68,21 @@ describe('problem details', () => {
     expect(toProblemResponse(new ServiceUnavailableError('busy', 2), undefined).headers?.['retry-after']).toBe('2');
   });
 
+  it('answers a dependency that cannot be reached with a 503 and Retry-After, revealing nothing', () => {
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:8000 table secret-table'), { code: 'ECONNREFUSED' });
+
+    const response = toProblemResponse(unreachable, 'req-1');
+
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '1' });
+    expect(response.body).not.toMatch(/ECONNREFUSED|secret-table/);
+  });
+
+  it("answers AWS's own 'try again' that escaped the retries with a 503", () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+
+    expect(toProblemResponse(throttled, 'req-1').statusCode).toBe(503);
+  });
+
   it('turns anything unexpected into a 500 that reveals nothing', () => {
     const problem = body(new Error('connect ECONNREFUSED 10.0.0.1:8000 table secret-table'));
     expect(problem.status).toBe(500);
