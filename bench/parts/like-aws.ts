@@ -6,7 +6,9 @@
  * goodput (attempts answered 201 or 409, not 503), the bookings per second, the
  * conflicts and throttles the model counted, the sell-out time (or the tickets left
  * unsold when the sale stopped), and which partitions of the table and its indexes
- * throttled. It is the baseline that a design for one hot event must beat.
+ * throttled. It is the baseline that a design for one hot event must beat. The
+ * same sale runs again with conflicts off, on a stack of its own: what a design
+ * that ends the conflicts meets next.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,7 +21,7 @@ import { startIsolatedStack } from '../../localstack/isolated-stack';
 import type { LikeAwsDynamoDbStats } from '../../localstack/like-aws/dynamodb';
 import { type Item, itemSize, writeUnits } from '../../localstack/like-aws/item-size';
 import type { PartitionAccount } from '../../localstack/like-aws/partitions';
-import { likeAwsSettings, type LikeAwsSettings } from '../../localstack/like-aws/settings';
+import { type LikeAwsModel, likeAwsSettings, type LikeAwsSettings } from '../../localstack/like-aws/settings';
 import type { LikeAwsStepFunctionsStats } from '../../localstack/like-aws/stepfunctions';
 import type { RunningStack } from '../../localstack/stack';
 import type { CpuBaseline } from '../support/baseline';
@@ -48,25 +50,41 @@ const FUNCTION_TIMEOUT_MS = 10_000;
 const HOLD_SECONDS = 900;
 /** AWS's limits are divided by this, and the rates measured multiplied by it, to read them at AWS's scale. */
 const SCALE = 10;
-const STACK_NAME = 'bench-like-aws';
 const ROOT = resolve(__dirname, '../..');
-const STACK_LOG = resolve(ROOT, '.data/bench/like-aws-stack.log');
-const ATTEMPTS_FILE = resolve(ROOT, '.data/bench/like-aws-attempts.json');
 const LOOP_DELAY_RESOLUTION_MS = 10;
 /** Partitions shown: the busiest by units, and every one that throttled or conflicted. */
 const TOP_PARTITIONS = 6;
 
+/** One sale: the models on, and where its stack log and its attempts are kept. */
+interface Variant {
+  id: string;
+  label: string;
+  models: LikeAwsModel[];
+}
+
 /**
- * Today's design meets AWS's behaviour at a tenth of AWS's limits: conflicts (the
- * default transaction window), ClientRequestToken idempotency, partition write
- * units, the StartExecution throttle. Lost answers stay off: they test recovery,
- * not throughput, and would blur what the figures say about the design's ceiling.
+ * Today's design meets AWS's behaviour: conflicts (the default transaction
+ * window), ClientRequestToken idempotency, partition write units, the
+ * StartExecution throttle. Lost answers stay off: they test recovery, not
+ * throughput, and would blur what the figures say about the design's ceiling.
+ * Then the same without conflicts, which on this machine bind before the scaled
+ * limits do, so that the partitions and the StartExecution throttle show what
+ * they do once a design has no hot item to conflict on.
  */
-function scaledSettings(): LikeAwsSettings {
+const VARIANTS: Variant[] = [
+  { id: 'as-aws', label: 'like AWS', models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'] },
+  { id: 'no-conflicts', label: 'without conflicts', models: ['tokens', 'partitions', 'sfn-throttle'] },
+];
+
+const stackLogOf = (v: Variant) => resolve(ROOT, `.data/bench/like-aws-${v.id}-stack.log`);
+const attemptsFileOf = (v: Variant) => resolve(ROOT, `.data/bench/like-aws-${v.id}-attempts.json`);
+
+/** AWS's limits at a tenth, with the variant's models. */
+function scaledSettings(models: LikeAwsModel[]): LikeAwsSettings {
   const aws = likeAwsSettings({});
   return {
     ...aws,
-    models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'],
+    models,
     partitionWcu: aws.partitionWcu / SCALE,
     sfnStartRate: aws.sfnStartRate / SCALE,
     sfnStartBurst: aws.sfnStartBurst / SCALE,
@@ -74,8 +92,16 @@ function scaledSettings(): LikeAwsSettings {
 }
 
 export const likeAws = definePart('like-aws', async (ctx, cpu) => {
-  const settings = scaledSettings();
-  const stack = await startModelStack(ctx, settings);
+  const runs: ModelRun[] = [];
+  // One after the other: two stacks at once would share this machine's two cores.
+  for (const variant of VARIANTS) runs.push(await saleUnder(ctx, variant));
+  printComparison(runs);
+  return findingsOf(runs, cpu);
+});
+
+async function saleUnder(ctx: BenchContext, variant: Variant): Promise<ModelRun> {
+  const settings = scaledSettings(variant.models);
+  const stack = await startModelStack(ctx, variant, settings);
   try {
     const buyers = await registerBuyers(stack.http, BUYERS);
     await warmUpHandlers(stack, buyers[0]!);
@@ -84,23 +110,23 @@ export const likeAws = definePart('like-aws', async (ctx, cpu) => {
     // The sale's figures only: the buyers' registration and the warm-up are not part of it.
     stack.model.dynamoDb.reset();
     stack.model.stepFunctions.reset();
-    const sale = await runSale(ctx, stack, buyers, eventId);
+    const sale = await runSale(ctx, variant, stack, buyers, eventId);
     const model = { dynamoDb: stack.model.dynamoDb.stats(), stepFunctions: stack.model.stepFunctions.stats() };
-    const verified = await recount(stack, eventId, sale);
-    keepAttempts(sale.attempts);
+    const verified = await recount(variant, stack, eventId, sale);
+    keepAttempts(variant, sale.attempts);
     const unhandled = await countUnhandled(stack.logFile);
-    const run: ModelRun = { settings, stackStartSeconds: stack.startSeconds, eventId, eventWriteUnits, sale, model, verified };
     const checks = [
-      ...checkSale(sale),
+      ...checkSale(variant, sale),
       ...verified.checks,
-      check('like-aws: the stack logged no unhandled error', unhandled === 0, `${unhandled} "Unhandled error" lines in its log`),
+      check(`like-aws (${variant.label}): the stack logged no unhandled error`, unhandled === 0, `${unhandled} "Unhandled error" lines in its log`),
     ];
+    const run: ModelRun = { variant, settings, stackStartSeconds: stack.startSeconds, eventId, eventWriteUnits, sale, model, verified, checks, notes: notesOf(stack) };
     printTables(run);
-    return findingsOf(run, cpu, checks, notesOf(stack));
+    return run;
   } finally {
     await stack.close();
   }
-});
+}
 
 interface ModelStack {
   http: HttpClient;
@@ -108,7 +134,7 @@ interface ModelStack {
   dynamoDbEndpoint: string;
   tableName: string;
   model: NonNullable<RunningStack['likeAws']>;
-  /** Where the stack logs while it runs (moved to STACK_LOG when it stops). */
+  /** Where the stack logs while it runs (moved to stackLogOf(variant) when it stops). */
   logFile: string;
   startSeconds: number;
   close(): Promise<void>;
@@ -141,21 +167,21 @@ interface Purchase {
   outcome: Outcome;
 }
 
-async function startModelStack(ctx: BenchContext, settings: LikeAwsSettings): Promise<ModelStack> {
-  ctx.log(`like-aws: starting the stack under the model (in memory, free ports, AWS's limits / ${SCALE})`);
+async function startModelStack(ctx: BenchContext, variant: Variant, settings: LikeAwsSettings): Promise<ModelStack> {
+  ctx.log(`like-aws (${variant.label}): starting the stack under the model (in memory, free ports, AWS's limits / ${SCALE})`);
   const started = performance.now();
-  const stack = await startIsolatedStack(STACK_NAME, { holdSeconds: HOLD_SECONDS, likeAws: settings });
-  const stopStack = onCleanup('like-aws stack', async () => {
+  const stack = await startIsolatedStack(`bench-like-aws-${variant.id}`, { holdSeconds: HOLD_SECONDS, likeAws: settings });
+  const stopStack = onCleanup(`like-aws stack (${variant.label})`, async () => {
     await stack.stop();
-    mkdirSync(resolve(STACK_LOG, '..'), { recursive: true });
-    if (existsSync(stack.logFile)) renameSync(stack.logFile, STACK_LOG);
+    mkdirSync(resolve(stackLogOf(variant), '..'), { recursive: true });
+    if (existsSync(stack.logFile)) renameSync(stack.logFile, stackLogOf(variant));
   });
   if (!stack.likeAws) {
     await stopStack();
     throw new Error('the stack started without the model of AWS');
   }
   const startSeconds = round(since(started) / 1000, 1);
-  ctx.log(`like-aws: stack up in ${startSeconds} s at ${stack.url}; models: ${stack.likeAws.description}`);
+  ctx.log(`like-aws (${variant.label}): stack up in ${startSeconds} s at ${stack.url}; models: ${stack.likeAws.description}`);
   const http = httpClient(stack.url);
   return {
     http,
@@ -208,8 +234,8 @@ type Sale = ReturnType<typeof summariseSale>;
  * its last one ended, until SALE_LIMIT_MS. A purchase answered 503 is tried again
  * after the answer's Retry-After, at most MAX_RETRIES times, as API.md tells clients.
  */
-async function runSale(ctx: BenchContext, { http, adminKey }: ModelStack, buyers: Buyer[], eventId: string): Promise<Sale> {
-  ctx.log(`like-aws: ${PURCHASES} purchases from ${BUYERS} buyers for ${TOTAL_TICKETS} tickets, for at most ${SALE_LIMIT_MS / 1000} s`);
+async function runSale(ctx: BenchContext, variant: Variant, { http, adminKey }: ModelStack, buyers: Buyer[], eventId: string): Promise<Sale> {
+  ctx.log(`like-aws (${variant.label}): ${PURCHASES} purchases from ${BUYERS} buyers for ${TOTAL_TICKETS} tickets, for at most ${SALE_LIMIT_MS / 1000} s`);
   const attempts: Attempt[] = [];
   const purchases: Purchase[] = [];
   let next = 0;
@@ -267,7 +293,7 @@ async function runSale(ctx: BenchContext, { http, adminKey }: ModelStack, buyers
   const lag = { p50: lateBy(loopDelay.percentile(50)), p99: lateBy(loopDelay.percentile(99)), max: lateBy(loopDelay.max) };
   const sale = summariseSale(attempts, purchases, after, cpu, lag);
   ctx.log(
-    `like-aws: ${sale.ticketsSold} sold in ${fmt.n(sale.sellingMs / 1000, 1)} s; ${attempts.length} attempts, goodput ${fmt.n(sale.goodput * 100, 1)}%; purchases ${JSON.stringify(sale.outcomes)}`,
+    `like-aws (${variant.label}): ${sale.ticketsSold} sold in ${fmt.n(sale.sellingMs / 1000, 1)} s; ${attempts.length} attempts, goodput ${fmt.n(sale.goodput * 100, 1)}%; purchases ${JSON.stringify(sale.outcomes)}`,
   );
   return sale;
 }
@@ -339,29 +365,30 @@ function summariseSale(attempts: Attempt[], purchases: Purchase[], after: EventS
   };
 }
 
-function checkSale(sale: Sale): Check[] {
+function checkSale(variant: Variant, sale: Sale): Check[] {
+  const name = (what: string) => `like-aws (${variant.label}): ${what}`;
   const wrong409 = sale.refused.filter((a) => a.type !== 'insufficient-tickets');
   // Only a read that saw no ticket left may refuse (README, "Planning on a copy of the event").
   const refusedWhileLeft = sale.refused.filter((a) => !/, 0 left$/.test(a.detail ?? ''));
   const withoutRetryAfter = sale.busy.filter((a) => !Number.isFinite(a.retryAfterS));
   const late = sale.other.filter((a) => a.ms >= FUNCTION_TIMEOUT_MS);
   return [
-    check('like-aws: never more sold than the stock', sale.ticketsSold <= TOTAL_TICKETS, `${sale.ticketsSold} tickets answered 201, stock ${TOTAL_TICKETS}`),
+    check(name('never more sold than the stock'), sale.ticketsSold <= TOTAL_TICKETS, `${sale.ticketsSold} tickets answered 201, stock ${TOTAL_TICKETS}`),
     check(
-      'like-aws: every 409 is insufficient-tickets, with no ticket left',
+      name('every 409 is insufficient-tickets, with no ticket left'),
       wrong409.length === 0 && refusedWhileLeft.length === 0,
       wrong409.length + refusedWhileLeft.length === 0
         ? `${sale.refused.length} refusals`
         : `${wrong409.length} of another type (${[...new Set(wrong409.map((a) => a.type))].join(', ')}); ${refusedWhileLeft.length} while tickets were left (${refusedWhileLeft[0]?.detail ?? ''})`,
     ),
     check(
-      'like-aws: no server faults (5xx other than 503 busy) or transport errors',
+      name('no server faults (5xx other than 503 busy) or transport errors'),
       sale.other.length === 0,
       sale.other.length === 0
         ? `503 busy: ${sale.busy.length}`
         : `${JSON.stringify(sale.byStatus)}; ${late.length} of the ${sale.other.length} answered after ${FUNCTION_TIMEOUT_MS / 1000} s, the function's timeout ${sale.other.find((a) => a.error)?.error ?? ''}`,
     ),
-    check('like-aws: every 503 carries Retry-After', withoutRetryAfter.length === 0, `${withoutRetryAfter.length} of ${sale.busy.length} without it`),
+    check(name('every 503 carries Retry-After'), withoutRetryAfter.length === 0, `${withoutRetryAfter.length} of ${sale.busy.length} without it`),
   ];
 }
 
@@ -371,7 +398,8 @@ type Verified = Awaited<ReturnType<typeof recount>>;
  * The statistics against a recount of the admin's listing (every page). Nothing
  * was paid and nothing expired, so every booking is PENDING and holds its tickets.
  */
-async function recount({ http, adminKey }: ModelStack, eventId: string, sale: Sale) {
+async function recount(variant: Variant, { http, adminKey }: ModelStack, eventId: string, sale: Sale) {
+  const name = (what: string) => `like-aws (${variant.label}): ${what}`;
   const { listed, pages } = await listEventBookings(http, adminKey, eventId);
   const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
   const of = (status: string) => listed.filter((b) => b.status === status);
@@ -407,17 +435,17 @@ async function recount({ http, adminKey }: ModelStack, eventId: string, sale: Sa
     unanswered: unanswered.length,
     checks: [
       check(
-        'like-aws: stats == recount of GET /bookings?event_id= (all pages)',
+        name('stats == recount of GET /bookings?event_id= (all pages)'),
         mismatched.length === 0,
         mismatched.length === 0 ? JSON.stringify(reported) : `differ in ${mismatched.join(', ')}: stats ${JSON.stringify(reported)} recount ${JSON.stringify(recounted)}`,
       ),
       check(
-        'like-aws: sold + held + available == total, and held + sold <= stock',
+        name('sold + held + available == total, and held + sold <= stock'),
         accounted === stats.total_tickets && stats.tickets_held + stats.tickets_sold <= TOTAL_TICKETS,
         `${stats.tickets_sold} + ${stats.tickets_held} + ${stats.tickets_available} = ${accounted} of ${stats.total_tickets}`,
       ),
       check(
-        'like-aws: every 201 booking is listed, PENDING',
+        name('every 201 booking is listed, PENDING'),
         missing.length === 0 && listed.filter((b) => answered.has(b.id)).every((b) => b.status === 'PENDING'),
         `${listed.length} listed in ${pages} pages, ${missing.length} of the ${answered.size} answered 201 missing, ${unanswered.length} listed without a 201`,
       ),
@@ -426,10 +454,10 @@ async function recount({ http, adminKey }: ModelStack, eventId: string, sale: Sa
 }
 
 /** Every attempt, for a closer look (sent and answered, ms after the sale started). */
-function keepAttempts(attempts: Attempt[]): void {
-  mkdirSync(resolve(ATTEMPTS_FILE, '..'), { recursive: true });
+function keepAttempts(variant: Variant, attempts: Attempt[]): void {
+  mkdirSync(resolve(attemptsFileOf(variant), '..'), { recursive: true });
   writeFileSync(
-    ATTEMPTS_FILE,
+    attemptsFileOf(variant),
     JSON.stringify({
       fields: ['buyer', 'purchase', 'retry', 'sent_ms', 'done_ms', 'status', 'type', 'retry_after_s'],
       rows: attempts.map((a) => [a.buyer, a.purchase, a.retry, Math.round(a.sent), Math.round(a.done), a.status, a.type ?? null, a.retryAfterS ?? null]),
@@ -443,6 +471,7 @@ function notesOf(stack: ModelStack): string[] {
 }
 
 interface ModelRun {
+  variant: Variant;
   settings: LikeAwsSettings;
   stackStartSeconds: number;
   eventId: string;
@@ -450,6 +479,8 @@ interface ModelRun {
   sale: Sale;
   model: { dynamoDb: LikeAwsDynamoDbStats; stepFunctions: LikeAwsStepFunctionsStats };
   verified: Verified;
+  checks: Check[];
+  notes: string[];
 }
 
 /** What a partition key value is, in the table's design (README, "Table design"). */
@@ -504,7 +535,7 @@ function printTables(run: ModelRun): void {
   const active = sale.perSecond.filter((n) => n > 0);
   console.log(
     table(
-      `Flash sale like AWS (limits / ${SCALE}: ${settings.partitionWcu} WCU/s per partition, StartExecution ${settings.sfnStartRate}/s burst ${settings.sfnStartBurst}, ${settings.transactionMs} ms transactions): ${PURCHASES} purchases, ${BUYERS} buyers, ${TOTAL_TICKETS} tickets`,
+      `Flash sale ${run.variant.label} (${run.variant.models.join(', ')}; limits / ${SCALE}: ${settings.partitionWcu} WCU/s per partition, StartExecution ${settings.sfnStartRate}/s burst ${settings.sfnStartBurst}): ${PURCHASES} purchases, ${BUYERS} buyers, ${TOTAL_TICKETS} tickets`,
       ['figure', 'value', `at AWS's scale (x${SCALE})`],
       [
         ['goodput (attempts answered 201 or 409)', pct(sale.goodput), `${pct(sale.goodputOnSale)} while tickets were left`],
@@ -530,14 +561,14 @@ function printTables(run: ModelRun): void {
   );
   console.log(
     table(
-      '503 answers by detail',
+      `${run.variant.label}: 503 answers by detail`,
       ['detail', 'n'],
       Object.entries(sale.busyBecause).map(([detail, n]) => [detail, n]),
     ),
   );
   console.log(
     table(
-      `Hot partitions (the busiest, and every one refused a write); units per second over the ${fmt.n(sellingS, 1)} s on sale, limit ${settings.partitionWcu}`,
+      `${run.variant.label}: hot partitions (the busiest, and every one refused a write); units per second over the ${fmt.n(sellingS, 1)} s on sale, limit ${settings.partitionWcu}`,
       ['index', 'partition key value', 'what', 'WCU', 'WCU/s', 'throttles', 'conflicts'],
       hotPartitions(model.dynamoDb).map((p) => [
         p.index ?? 'table',
@@ -553,7 +584,7 @@ function printTables(run: ModelRun): void {
   const latencyRow = (name: string, s: Summary) => [name, fmt.n(s.n), fmt.ms(s.p50, 0), fmt.ms(s.p95, 0), fmt.ms(s.p99, 0), fmt.ms(s.max, 0)];
   console.log(
     table(
-      'Latency (client side, one attempt)',
+      `${run.variant.label}: latency (client side, one attempt)`,
       ['answers', 'n', 'p50', 'p95', 'p99', 'max'],
       [latencyRow('all', sale.latency.all), latencyRow('201 booked', sale.latency.booked), latencyRow('409 sold out', sale.latency.refused), latencyRow('503 busy', sale.latency.busy)],
     ),
@@ -561,7 +592,7 @@ function printTables(run: ModelRun): void {
   const cpuTotal = Object.values(sale.cpu).reduce((n, v) => n + v, 0);
   console.log(
     table(
-      `Where the CPU went during the sale (${fmt.n(sale.ms / 1000, 1)} s of wall time on ${cpus().length} cores; the models run in the bench's process)`,
+      `${run.variant.label}: where the CPU went during the sale (${fmt.n(sale.ms / 1000, 1)} s of wall time on ${cpus().length} cores; the models run in the bench's process)`,
       ['process', 'CPU s', 'share'],
       Object.entries(sale.cpu)
         .sort((a, b) => b[1] - a[1])
@@ -570,60 +601,86 @@ function printTables(run: ModelRun): void {
   );
 }
 
-function findingsOf(run: ModelRun, cpu: CpuBaseline, checks: Check[], notes: string[]): Findings {
+/** The variants side by side. */
+function printComparison(runs: ModelRun[]): void {
+  const row = (figure: string, value: (run: ModelRun) => string) => [figure, ...runs.map(value)];
+  const throttled = (run: ModelRun) =>
+    run.model.dynamoDb.partitions
+      .filter((p) => p.throttles > 0)
+      .sort((a, b) => b.throttles - a.throttles)
+      .slice(0, 4)
+      .map((p) => `${label(p, run.eventId)} ${p.throttles}`)
+      .join(', ') || 'none';
+  console.log(
+    table(
+      `The flash sale under the model, side by side (AWS's limits / ${SCALE})`,
+      ['figure', ...runs.map((r) => r.variant.label)],
+      [
+        row('goodput (201 or 409), all / while tickets were left', (r) => `${pct(r.sale.goodput)} / ${pct(r.sale.goodputOnSale)}`),
+        row('bookings per second while on sale', (r) => fmt.n(r.sale.bookingsPerSecond, 1)),
+        row('sold out at / unsold when stopped', (r) => (r.sale.soldOut ? fmt.ms(r.sale.sellOutMs, 0) : `unsold ${pct(r.sale.unsoldShare)}`)),
+        row('transactions cancelled: conflict / throttle', (r) => `${pct(transactionsOf(r).conflictShare)} / ${pct(transactionsOf(r).throttleShare)}`),
+        row('StartExecution throttled', (r) => `${r.model.stepFunctions.throttles} of ${r.model.stepFunctions.starts}`),
+        row('503 answers', (r) => `${r.sale.busy.length} of ${r.sale.attempts.length}`),
+        row('purchases turned away', (r) => `${r.sale.outcomes['turned away']} of ${r.sale.purchases.length}`),
+        row('partitions that throttled (writes refused)', throttled),
+      ],
+    ),
+  );
+}
+
+function findingsOf(runs: ModelRun[], cpu: CpuBaseline): Findings {
+  return {
+    figures: {
+      settings: { total_tickets: TOTAL_TICKETS, buyers: BUYERS, purchases: PURCHASES, max_retries: MAX_RETRIES, sale_limit_ms: SALE_LIMIT_MS, hold_seconds: HOLD_SECONDS, scale: SCALE },
+      cpu_yardstick_ms: cpu.ms,
+      ...Object.fromEntries(runs.map((run) => [run.variant.id, figuresOf(run)])),
+    },
+    checks: runs.flatMap((run) => run.checks),
+    targets: [],
+    notes: runs.flatMap((run) => run.notes.map((note) => `${run.variant.label}: ${note}`)),
+  };
+}
+
+function figuresOf(run: ModelRun): Record<string, unknown> {
   const { sale, model, verified, settings } = run;
   const sellingS = sale.sellingMs / 1000;
   const tx = transactionsOf(run);
   return {
-    figures: {
-      settings: {
-        total_tickets: TOTAL_TICKETS,
-        buyers: BUYERS,
-        purchases: PURCHASES,
-        max_retries: MAX_RETRIES,
-        sale_limit_ms: SALE_LIMIT_MS,
-        hold_seconds: HOLD_SECONDS,
-        scale: SCALE,
-        like_aws: settings,
-      },
-      stack_start_s: run.stackStartSeconds,
-      event_id: run.eventId,
-      event_item: run.eventWriteUnits,
-      goodput: round(sale.goodput, 4),
-      goodput_while_on_sale: round(sale.goodputOnSale, 4),
-      attempts: sale.attempts.length,
-      attempts_by_status: sale.byStatus,
-      busy_because: sale.busyBecause,
-      purchases: sale.outcomes,
-      attempts_per_purchase: round(sale.attemptsPerPurchase, 2),
-      tickets_sold: sale.ticketsSold,
-      sold_out: sale.soldOut,
-      sell_out_ms: Number.isFinite(sale.sellOutMs) ? round(sale.sellOutMs, 0) : null,
-      unsold_share: round(sale.unsoldShare, 4),
-      selling_ms: round(sale.sellingMs, 0),
-      sale_ms: round(sale.ms, 0),
-      first_409_ms: Number.isFinite(sale.first409Ms) ? round(sale.first409Ms, 0) : null,
-      bookings_per_second: round(sale.bookingsPerSecond, 1),
-      bookings_per_second_at_aws_scale: round(sale.bookingsPerSecond * SCALE, 0),
-      bookings_each_second: sale.perSecond,
-      transactions: { ...tx, cancelledShare: round(tx.cancelledShare, 4), conflictShare: round(tx.conflictShare, 4), throttleShare: round(tx.throttleShare, 4) },
-      dynamodb_model: { ...model.dynamoDb, partitions: undefined },
-      hot_partitions: hotPartitions(model.dynamoDb).map((p) => ({ ...p, label: label(p, run.eventId), what: whatIs(p, run.eventId), units_per_second: round(p.units / sellingS, 1) })),
-      stepfunctions_model: model.stepFunctions,
-      start_executions_per_second: round(model.stepFunctions.starts / sellingS, 1),
-      latency_ms: sale.latency,
-      sale_cpu_seconds: sale.cpu,
-      event_loop_delay_ms: { p50: round(sale.eventLoopDelayMs.p50, 1), p99: round(sale.eventLoopDelayMs.p99, 1), max: round(sale.eventLoopDelayMs.max, 1) },
-      final_stats: verified.stats,
-      recount: verified.recounted,
-      listed_without_201: verified.unanswered,
-      listing_pages: verified.pages,
-      cpu_yardstick_ms: cpu.ms,
-      stack_log: STACK_LOG,
-      attempts_file: ATTEMPTS_FILE,
-    },
-    checks,
-    targets: [],
-    notes,
+    like_aws: settings,
+    stack_start_s: run.stackStartSeconds,
+    event_id: run.eventId,
+    event_item: run.eventWriteUnits,
+    goodput: round(sale.goodput, 4),
+    goodput_while_on_sale: round(sale.goodputOnSale, 4),
+    attempts: sale.attempts.length,
+    attempts_by_status: sale.byStatus,
+    busy_because: sale.busyBecause,
+    purchases: sale.outcomes,
+    attempts_per_purchase: round(sale.attemptsPerPurchase, 2),
+    tickets_sold: sale.ticketsSold,
+    sold_out: sale.soldOut,
+    sell_out_ms: Number.isFinite(sale.sellOutMs) ? round(sale.sellOutMs, 0) : null,
+    unsold_share: round(sale.unsoldShare, 4),
+    selling_ms: round(sale.sellingMs, 0),
+    sale_ms: round(sale.ms, 0),
+    first_409_ms: Number.isFinite(sale.first409Ms) ? round(sale.first409Ms, 0) : null,
+    bookings_per_second: round(sale.bookingsPerSecond, 1),
+    bookings_per_second_at_aws_scale: round(sale.bookingsPerSecond * SCALE, 0),
+    bookings_each_second: sale.perSecond,
+    transactions: { ...tx, cancelledShare: round(tx.cancelledShare, 4), conflictShare: round(tx.conflictShare, 4), throttleShare: round(tx.throttleShare, 4) },
+    dynamodb_model: { ...model.dynamoDb, partitions: undefined },
+    hot_partitions: hotPartitions(model.dynamoDb).map((p) => ({ ...p, label: label(p, run.eventId), what: whatIs(p, run.eventId), units_per_second: round(p.units / sellingS, 1) })),
+    stepfunctions_model: model.stepFunctions,
+    start_executions_per_second: round(model.stepFunctions.starts / sellingS, 1),
+    latency_ms: sale.latency,
+    sale_cpu_seconds: sale.cpu,
+    event_loop_delay_ms: { p50: round(sale.eventLoopDelayMs.p50, 1), p99: round(sale.eventLoopDelayMs.p99, 1), max: round(sale.eventLoopDelayMs.max, 1) },
+    final_stats: verified.stats,
+    recount: verified.recounted,
+    listed_without_201: verified.unanswered,
+    listing_pages: verified.pages,
+    stack_log: stackLogOf(run.variant),
+    attempts_file: attemptsFileOf(run.variant),
   };
 }
