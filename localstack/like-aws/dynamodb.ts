@@ -4,7 +4,7 @@ import { type ItemWrite, itemWrites, transactGets } from './dynamodb-calls';
 import * as errors from './errors';
 import { type Answer, forward, readBody, replyJson, serveModel, Upstream } from './http';
 import { InFlight } from './in-flight';
-import type { Item } from './item-size';
+import { type Item, itemSize, writeUnits } from './item-size';
 import { type Charge, chargesOf, type PartitionAccount, Partitions } from './partitions';
 import { isOn, type LikeAwsSettings } from './settings';
 import { TableKeys, type TableShape } from './table-keys';
@@ -15,7 +15,7 @@ import { writeCost } from './write-cost';
  * speaks DynamoDB's JSON protocol, passes every call through unchanged, and does to
  * the calls what AWS would, each model only when it is on (settings.ts):
  * - conflicts: a TransactWriteItems holds its items for LIKE_AWS_TRANSACTION_MS from
- *   its arrival (and until answered); a transaction that includes one is cancelled with
+ *   its arrival; a transaction that includes one is cancelled with
  *   TransactionConflict, a PutItem, UpdateItem or DeleteItem of one fails with
  *   TransactionConflictException, a TransactGetItems that reads one is cancelled;
  * - tokens: ClientRequestToken idempotency of TransactWriteItems (client-tokens.ts),
@@ -138,8 +138,18 @@ export async function startLikeAwsDynamoDb(options: LikeAwsDynamoDbOptions): Pro
   function estimates(writes: (ItemWrite | null)[], before: (Item | null)[], transactional: boolean): Charge[][] {
     return writes.map((w, i) => {
       if (!w || w.kind === 'ConditionCheck') return []; // a condition check costs read units
-      const after = w.kind === 'Put' ? (w.item ?? null) : w.kind === 'Delete' ? null : (before[i] ?? null);
-      return chargesOf(writeCost(keys, w.key, before[i] ?? null, after, transactional));
+      const current = before[i] ?? null;
+      const after = w.kind === 'Put' ? (w.item ?? null) : w.kind === 'Delete' ? null : current;
+      const cost = writeCost(keys, w.key, current, after, transactional);
+      // An update's after image is known only once it is applied: reserve a rewrite
+      // of every index entry the item has now, so that an index fed by updates alone
+      // is throttled like any other (settle charges what was really written).
+      if (w.kind === 'Update') {
+        cost.indexes = [...keys.entriesOf(current)].flatMap(([index, e]) =>
+          e ? [{ index, partition: e.partition, units: (transactional ? 2 : 1) * writeUnits(itemSize(e.entry)) }] : [],
+        );
+      }
+      return chargesOf(cost);
     });
   }
 

@@ -11,7 +11,8 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { localClient } from '../../localstack/dynamodb-local';
 import { tableArn } from '../../localstack/like-aws/errors';
 import { type Item, itemSize, type WireValue } from '../../localstack/like-aws/item-size';
 import { describeLikeAws, likeAwsSettings } from '../../localstack/like-aws/settings';
@@ -230,6 +231,23 @@ describe('write units per partition, of the table and of its indexes', () => {
     expect(await stored(last)).toBeUndefined();
     expect(unitsOf(last)).toBe(0);
     expect(m.model.stats().partitions).toContainEqual({ index: 'gsi1', partition: entry, units: WCU, throttles: 1, conflicts: 0 });
+  });
+
+  it('throttles an update when an index partition it feeds lacks the units, though the update alone changes the entry', async () => {
+    const db = m.client({ maxAttempts: 1 });
+    const direct = DynamoDBDocumentClient.from(localClient(process.env.TEST_DYNAMODB_LOCAL_ENDPOINT!));
+    const entry = key('counted');
+    const items = Array.from({ length: WCU + 1 }, () => key('counter'));
+    // Stored behind the model's back: only the updates below are counted.
+    for (const pk of items) await direct.send(new PutCommand({ TableName: m.tableName, Item: { pk, sk: 'A', gsi1pk: entry, gsi1sk: pk, n: 0 } }));
+    const bump = (pk: string) => db.send(new UpdateCommand({ TableName: m.tableName, Key: { pk, sk: 'A' }, UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': 1 } }));
+    for (const pk of items.slice(0, WCU)) await bump(pk);
+
+    const error = (await rejection(bump(items[WCU]!))) as ProvisionedThroughputExceededException;
+    direct.destroy();
+
+    expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
+    expect(error.ThrottlingReasons).toEqual([{ reason: 'IndexWriteKeyRangeThroughputExceeded', resource: tableArn(m.tableName, 'gsi1') }]);
   });
 
   it('charges one unit per started KB of the item, twice in a transaction', async () => {
