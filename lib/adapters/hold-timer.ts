@@ -1,11 +1,12 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { HoldTimer } from '../ports';
+import { SDK_MAX_ATTEMPTS } from '../store/retry';
 
 let shared: SFNClient | undefined;
 
 /** The Step Functions client, one per process; its endpoint comes from AWS_ENDPOINT_URL_SFN when set. */
 export function sfnClient(): SFNClient {
-  shared ??= new SFNClient({});
+  shared ??= new SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS });
   return shared;
 }
 

@@ -70,7 +70,7 @@ export interface BookingStore {
    * started): deletes it and returns its tickets, as if it had never been made,
    * and forgets the Idempotency-Key record its transaction completed, if any.
    */
-  withdraw(booking: Booking, idempotency?: IdempotencyCompletion): Promise<boolean>;
+  withdraw(booking: Booking, idempotency?: IdempotencyCompletion): Promise<boolean | typeof RETRY>;
   /** PENDING bookings whose hold ran out by `now` (at most `limit`), oldest first. */
   expiredPending(now: Date, limit: number): Promise<Booking[]>;
   list(filter: BookingFilter, page: PageRequest): Promise<Page<Booking>>;
@@ -351,8 +351,11 @@ export function bookingStore(table: Table): BookingStore {
         );
         return true;
       } catch (error) {
-        // No longer PENDING (expired or cancelled meanwhile): its tickets went back already.
-        if (cancelledTransaction(error)?.reasons[0]?.code === 'ConditionalCheckFailed') return false;
+        const cancelled = cancelledTransaction(error);
+        // No longer PENDING (expired or cancelled meanwhile, or withdrawn by an
+        // earlier attempt whose answer was lost): its tickets went back already.
+        if (cancelled?.reasons[0]?.code === 'ConditionalCheckFailed') return false;
+        if (cancelled?.reasons.some((r) => isRetryable(r.code))) return RETRY;
         throw error;
       }
     },

@@ -26,13 +26,15 @@ export interface RetryPolicy {
  * many because transactions on one item cancel each other rather than queue: a
  * buyer who lost must find a gap between the others' transactions, and with a few
  * writers on one event a handful of attempts is not always enough. The SDK waits at most about a second before
- * its one resend (its throttling backoff), so a request spends at most the budget
- * plus one attempt in retries: inside the functions' 10 s timeout (a timed-out
- * function is API Gateway's bare 503, not our problem+json), after which the
- * client gets a 503 with Retry-After.
+ * its one resend (its throttling backoff), so a step spends at most the budget
+ * plus one attempt in retries. A booking's request has at most three steps in
+ * series (the booking, the hold timer's start, its withdrawal when the start fails,
+ * with a budget of its own): about 5 + 1 + 1 + 1.5 + 1 s at worst, inside the
+ * functions' 10 s timeout. A timed-out function is answered by API Gateway, not
+ * with our problem+json, and leaves the client not knowing what happened.
  */
 export const SDK_MAX_ATTEMPTS = 2;
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 16, baseMs: 15, capMs: 500, budgetMs: 6000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 16, baseMs: 15, capMs: 500, budgetMs: 5000 };
 
 /** Marks an attempt that lost a race and should simply be tried again. */
 export const RETRY = Symbol('retry');

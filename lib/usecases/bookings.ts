@@ -16,7 +16,10 @@ import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
 import type { HoldTimer, IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
-import { RETRY, withRetry } from '../store/retry';
+import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
+
+/** Taking a booking back is short work on a few items: a shorter budget, within the request's. */
+const WITHDRAW_RETRY = { ...DEFAULT_RETRY, budgetMs: 1500 };
 
 export interface BookingDeps {
   /** The event store behind a short per-process copy (lib/store/recent-events.ts). */
@@ -25,6 +28,8 @@ export interface BookingDeps {
   holds: HoldTimer;
   holdSeconds: number;
   clock: Clock;
+  /** Where a use case reports what went wrong without failing the request. */
+  log?: (message: string, data: Record<string, unknown>) => void;
 }
 
 /**
@@ -51,7 +56,14 @@ export async function createBooking(
   try {
     await deps.holds.start(booking);
   } catch (error) {
-    await deps.bookings.withdraw(booking, completion);
+    try {
+      await withRetry(() => deps.bookings.withdraw(booking, completion), WITHDRAW_RETRY);
+    } catch (withdrawal) {
+      // Neither the timer nor the withdrawal: the booking stands, as its key record
+      // says, and the sweeper is its timer (it ends every hold that is due).
+      deps.log?.('a hold without its timer: the sweeper will end it', { booking_id: booking.id, cause: error, withdrawal });
+      return booking;
+    }
     throw new ServiceUnavailableError('The hold on the tickets could not be started, so nothing was held; retry shortly', 2, {
       cause: error,
     });

@@ -18,6 +18,7 @@ export const bookingDeps: BookingDeps = {
   holds: stepFunctionsHoldTimer(sfnClient(), config.HOLD_STATE_MACHINE_ARN),
   holdSeconds: config.HOLD_SECONDS,
   clock: systemClock,
+  log: (message, data) => logger.error(message, data),
 };
 
 export const gateway = simulatedGateway({

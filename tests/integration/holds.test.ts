@@ -472,6 +472,47 @@ describe('a booking whose hold timer cannot be started', () => {
   });
 });
 
+
+describe('taking back a booking whose hold timer could not be started', () => {
+  const failingTimer: HoldTimer = {
+    start: async () => {
+      throw new Error('StartExecution failed');
+    },
+  };
+  /** The use cases with the withdrawal sent through a client that cancels its first `count` transactions (TransactionConflict). */
+  function depsWithdrawingThrough(count: number, logged: string[] = []) {
+    const conflicting = conflictingTable(count);
+    const bookings = { ...stores.bookings, withdraw: bookingStore(conflicting).withdraw };
+    return { deps: depsWith(() => new Date(), { holds: failingTimer, bookings, log: (message) => void logged.push(message) }), conflicting };
+  }
+
+  it('is retried when it loses a race, and then nothing is held', async () => {
+    const event = await newEvent({ total_tickets: 10 });
+    const { deps, conflicting } = depsWithdrawingThrough(3);
+
+    const outcome = await createBooking(deps, { user_id: 'withdrawn-late', event_id: event.id, quantity: 2 }).catch((error: unknown) => error);
+
+    expect(outcome).toBeInstanceOf(ServiceUnavailableError);
+    expect(conflicting.injected()).toBe(3);
+    expect(await recount.bookingsOf(table, event.id)).toEqual([]);
+    await expectCountersMatchRecount(event.id, ['withdrawn-late']);
+    conflicting.close();
+  });
+
+  it('that never lands leaves the booking standing for the sweeper, and says so', async () => {
+    const event = await newEvent({ total_tickets: 10 });
+    const logged: string[] = [];
+    const { deps, conflicting } = depsWithdrawingThrough(1000, logged);
+
+    const booking = await createBooking(deps, { user_id: 'timerless-stays', event_id: event.id, quantity: 2 });
+
+    expect(await stores.bookings.get(booking.id)).toMatchObject({ status: 'PENDING' });
+    expect(logged).toEqual(['a hold without its timer: the sweeper will end it']);
+    await expectCountersMatchRecount(event.id, ['timerless-stays']);
+    conflicting.close();
+  });
+});
+
 /*
  * THE RACE. For each of 100 bookings a payment and an expiry are fired at the same
  * instant, each legitimate by its own clock: the payment 1..5 ms before expires_at
