@@ -17,8 +17,12 @@ const AWS_TRANSIENT = new Set([
   'ServiceUnavailable',
 ]);
 
-/** The service could not be reached at all, or did not answer in time. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'TimeoutError']);
+/**
+ * The service could not be reached at all. Not a timeout: the function's own
+ * deadline (middy's TimeoutError) may strike after a booking was made, and a 503
+ * would tell the client nothing happened.
+ */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 export function isTransient(error: unknown): boolean {
   return error instanceof Error && AWS_TRANSIENT.has(error.name);

@@ -24,7 +24,7 @@ import { type HttpClient, httpClient } from '../support/http';
 import { runCount, runFor, sleep } from '../support/load';
 import { definePart, type Findings } from '../support/part';
 import { type Check, check, fmt, table } from '../support/report';
-import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, registerBuyers, type SaleBooking } from '../support/sale';
+import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, recountOfListing, registerBuyers, type SaleBooking } from '../support/sale';
 import { round, since, type Summary, summarize } from '../support/stats';
 import { createFutureEvent } from '../support/wiring';
 
@@ -399,27 +399,7 @@ type Verified = Awaited<ReturnType<typeof recountFromListing>>;
 async function recountFromListing({ http, adminKey }: SaleStack, eventId: string, payments: Payments) {
   const { listed, pages } = await listEventBookings(http, adminKey, eventId);
   const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
-  const of = (status: string) => listed.filter((b) => b.status === status);
-  const tickets = (bookings: SaleBooking[]) => bookings.reduce((n, b) => n + b.quantity, 0);
-  const recount = {
-    tickets_sold: tickets(of('CONFIRMED')),
-    tickets_held: tickets(of('PENDING')),
-    tickets_available: TOTAL_TICKETS - tickets(of('CONFIRMED')) - tickets(of('PENDING')),
-    revenue_cents: of('CONFIRMED').reduce((n, b) => n + cents(b.amount), 0),
-    bookings_confirmed: of('CONFIRMED').length,
-    bookings_pending: of('PENDING').length,
-    bookings_cancelled: of('CANCELLED').length,
-  };
-  const reported = {
-    tickets_sold: stats.tickets_sold,
-    tickets_held: stats.tickets_held,
-    tickets_available: stats.tickets_available,
-    revenue_cents: cents(stats.revenue),
-    bookings_confirmed: stats.bookings_confirmed,
-    bookings_pending: stats.bookings_pending,
-    bookings_cancelled: stats.bookings_cancelled,
-  };
-  const mismatched = Object.keys(recount).filter((k) => recount[k as keyof typeof recount] !== reported[k as keyof typeof reported]);
+  const { recounted: recount, reported, mismatched } = recountOfListing(listed, stats, TOTAL_TICKETS);
   const bookedIds = new Set(payments.bookings.map((b) => b.id));
   const listedIds = new Set(listed.map((b) => b.id));
   const missing = [...bookedIds].filter((id) => !listedIds.has(id));
@@ -445,13 +425,11 @@ async function recountFromListing({ http, adminKey }: SaleStack, eventId: string
       check(
         'flash sale: every booking paid (CONFIRMED) or expired (CANCELLED, PAYMENT_TIMEOUT)',
         wrongEnd.length === 0 && accounted === stats.total_tickets,
-        `${of('CONFIRMED').length} confirmed, ${of('CANCELLED').length} expired, ${wrongEnd.length} otherwise; sold + held + available = ${accounted}`,
+        `${recount.bookings_confirmed} confirmed, ${recount.bookings_cancelled} expired, ${wrongEnd.length} otherwise; sold + held + available = ${accounted}`,
       ),
     ],
   };
 }
-
-const cents = (amount: number) => Math.round(amount * 100);
 
 /** Every attempt, for a closer look (sent and answered, ms after the sale started). */
 function keepAttempts(attempts: Attempt[]): void {

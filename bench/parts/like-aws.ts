@@ -32,7 +32,7 @@ import { type HttpClient, httpClient } from '../support/http';
 import { sleep } from '../support/load';
 import { definePart, type Findings } from '../support/part';
 import { type Check, check, fmt, table } from '../support/report';
-import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, registerBuyers, type SaleBooking } from '../support/sale';
+import { type Buyer, countUnhandled, eventJson, type EventStats, listEventBookings, problemType, recountOfListing, registerBuyers, type SaleBooking } from '../support/sale';
 import { median, round, since, type Summary, summarize } from '../support/stats';
 
 const TOTAL_TICKETS = 1000;
@@ -402,25 +402,7 @@ async function recount(variant: Variant, { http, adminKey }: ModelStack, eventId
   const name = (what: string) => `like-aws (${variant.label}): ${what}`;
   const { listed, pages } = await listEventBookings(http, adminKey, eventId);
   const stats = await http.expect<EventStats>(200, 'GET', `/events/${eventId}/stats`, { key: adminKey });
-  const of = (status: string) => listed.filter((b) => b.status === status);
-  const tickets = (bookings: SaleBooking[]) => bookings.reduce((n, b) => n + b.quantity, 0);
-  const recounted = {
-    tickets_sold: tickets(of('CONFIRMED')),
-    tickets_held: tickets(of('PENDING')),
-    tickets_available: TOTAL_TICKETS - tickets(of('CONFIRMED')) - tickets(of('PENDING')),
-    bookings_confirmed: of('CONFIRMED').length,
-    bookings_pending: of('PENDING').length,
-    bookings_cancelled: of('CANCELLED').length,
-  };
-  const reported = {
-    tickets_sold: stats.tickets_sold,
-    tickets_held: stats.tickets_held,
-    tickets_available: stats.tickets_available,
-    bookings_confirmed: stats.bookings_confirmed,
-    bookings_pending: stats.bookings_pending,
-    bookings_cancelled: stats.bookings_cancelled,
-  };
-  const mismatched = Object.keys(recounted).filter((k) => recounted[k as keyof typeof recounted] !== reported[k as keyof typeof reported]);
+  const { recounted, reported, mismatched } = recountOfListing(listed, stats, TOTAL_TICKETS);
   const answered = new Set(sale.booked.map((a) => a.booking!.id));
   const listedIds = new Set(listed.map((b) => b.id));
   const missing = [...answered].filter((id) => !listedIds.has(id));

@@ -83,3 +83,34 @@ export async function countUnhandled(file: string): Promise<number> {
     return 0;
   }
 }
+
+const cents = (amount: number) => Math.round(amount * 100);
+
+/**
+ * The statistics an event's listing implies (every booking, every page), beside
+ * what GET /events/{id}/stats says, and the fields on which the two differ.
+ */
+export function recountOfListing(listed: SaleBooking[], stats: EventStats, totalTickets: number) {
+  const of = (status: string) => listed.filter((b) => b.status === status);
+  const tickets = (bookings: SaleBooking[]) => bookings.reduce((n, b) => n + b.quantity, 0);
+  const recounted = {
+    tickets_sold: tickets(of('CONFIRMED')),
+    tickets_held: tickets(of('PENDING')),
+    tickets_available: totalTickets - tickets(of('CONFIRMED')) - tickets(of('PENDING')),
+    revenue_cents: of('CONFIRMED').reduce((n, b) => n + cents(b.amount), 0),
+    bookings_confirmed: of('CONFIRMED').length,
+    bookings_pending: of('PENDING').length,
+    bookings_cancelled: of('CANCELLED').length,
+  };
+  const reported = {
+    tickets_sold: stats.tickets_sold,
+    tickets_held: stats.tickets_held,
+    tickets_available: stats.tickets_available,
+    revenue_cents: cents(stats.revenue),
+    bookings_confirmed: stats.bookings_confirmed,
+    bookings_pending: stats.bookings_pending,
+    bookings_cancelled: stats.bookings_cancelled,
+  };
+  const mismatched = (Object.keys(recounted) as (keyof typeof recounted)[]).filter((k) => recounted[k] !== reported[k]);
+  return { recounted, reported, mismatched };
+}
