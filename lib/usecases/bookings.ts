@@ -40,11 +40,13 @@ export interface BookingDeps {
  * 2. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
  *    it atomically. A failed condition becomes its problem; a PATCH that landed in
  *    between (or a copy older than it) means plan again on a fresh read; a
- *    transaction conflict is retried with backoff.
+ *    transaction conflict or throttle is retried with backoff, under the same
+ *    booking id, so an attempt applied but unanswered is found, not repeated.
  * 3. Start the hold timer (a Step Functions execution that expires the booking).
- *    If it cannot be started, take the booking back (its tickets return at once)
- *    and answer 503: no hold is left without something that will end it. Should
- *    even that fail, the sweeper ends the hold at expires_at.
+ *    If it cannot be started, take the booking back (its tickets return at once,
+ *    its key record is forgotten) and answer 503: no hold is left without
+ *    something that will end it. Should even the withdrawal not land, the booking
+ *    stands, answered 201, and the sweeper ends the hold at expires_at.
  * `complete` adds the Idempotency-Key record's completion to the transaction.
  */
 export async function createBooking(
