@@ -145,7 +145,20 @@ export function bookingStore(table: Table): BookingStore {
      * item as it was (ReturnValuesOnConditionCheckFailure: ALL_OLD), and becomes
      * the problem it is: 404, 409 insufficient-tickets, 409 event-started,
      * 409 per-user-limit. A changed `version` (a PATCH landed in between) means
-     * "plan again with the new price and limits".
+     * "plan again with the new price and limits". A cancellation for a throttled
+     * partition (`ThrottlingError`) did nothing either, and is retried the same way.
+     *
+     * A lost answer. DynamoDB may apply the transaction and the answer never
+     * arrive. The SDK sends it again with the same ClientRequestToken, which
+     * DynamoDB answers without applying it twice. If the SDK gives up, the next
+     * attempt plans the same booking id again (made once per request), and its
+     * Put fails on the booking the first attempt wrote: that is this request's own
+     * booking, read back, not a refusal (`created-before`), whatever the event's
+     * condition says now.
+     *
+     *   attempt 1: TransactWrite ───▶ applied ─ ─ ✗ answer lost
+     *   attempt 2: TransactWrite ───▶ cancelled: BOOKING#<id> exists (ours)
+     *              read BOOKING#<id> ◀── 201 with the booking attempt 1 made
      *
      * One hot event. Every booking of an event writes its one event item, and one
      * item takes at most 1,000 write units per second; a transactional write costs
