@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta } from '../domain/booking';
 import type { Event } from '../domain/event';
 import { type Table, transactionToken } from './client';
-import { cancelledTransaction } from './conditions';
+import { cancelledTransaction, lostARace } from './conditions';
 import { counterUpdate } from './counters';
 import type { IdempotencyCompletion } from '../ports';
 import { completionUndo, completionUpdate } from './idempotency';
@@ -80,8 +80,6 @@ function bookingItem(booking: Booking): Record<string, unknown> {
   return { ...keys.booking(booking.id), type: 'booking', ...bookingIndexKeys(booking), ...booking };
 }
 
-/** A transaction cancelled for these did nothing and may simply be tried again. */
-const isRetryable = (code: string) => code === 'TransactionConflict' || code === 'ThrottlingError';
 const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#.{1,128}$/) });
 
 export function bookingStore(table: Table): BookingStore {
@@ -239,7 +237,7 @@ export function bookingStore(table: Table): BookingStore {
           return { kind: 'per-user-limit', held: typeof tally.item?.tickets === 'number' ? tally.item.tickets : 0 };
         }
         if (idem?.code === 'ConditionalCheckFailed') return { kind: 'idempotency-lost' };
-        if (cancelled.reasons.some((r) => isRetryable(r.code))) return RETRY;
+        if (lostARace(cancelled)) return RETRY;
         throw error;
       }
     },
@@ -321,7 +319,7 @@ export function bookingStore(table: Table): BookingStore {
           if (current?.change_id === changeId && current.status === next.status) return { kind: 'done', booking: current };
           return { kind: 'status-changed', current };
         }
-        if (cancelled.reasons.some((r) => isRetryable(r.code))) return RETRY;
+        if (lostARace(cancelled)) return RETRY;
         throw error;
       }
     },
@@ -368,7 +366,7 @@ export function bookingStore(table: Table): BookingStore {
         // No longer PENDING (expired or cancelled meanwhile, or withdrawn by an
         // earlier attempt whose answer was lost): its tickets went back already.
         if (cancelled?.reasons[0]?.code === 'ConditionalCheckFailed') return false;
-        if (cancelled?.reasons.some((r) => isRetryable(r.code))) return RETRY;
+        if (lostARace(cancelled)) return RETRY;
         throw error;
       }
     },

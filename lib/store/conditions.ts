@@ -26,3 +26,12 @@ export function cancelledTransaction(error: unknown): CancelledTransaction | und
     })),
   };
 }
+
+/**
+ * Whether a cancelled transaction did nothing for a reason that passes: another
+ * transaction held one of its items (TransactionConflict), or a partition it writes
+ * lacked the units (ThrottlingError). Such a transaction is simply tried again.
+ */
+export function lostARace(cancelled: CancelledTransaction | undefined): boolean {
+  return cancelled?.reasons.some((r) => r.code === 'TransactionConflict' || r.code === 'ThrottlingError') ?? false;
+}

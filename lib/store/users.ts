@@ -1,7 +1,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../domain/user';
 import { type Table, transactionToken } from './client';
-import { cancelledTransaction } from './conditions';
+import { cancelledTransaction, lostARace } from './conditions';
 import { keys, stripKeys } from './keys';
 import { RETRY, withRetry } from './retry';
 
@@ -48,7 +48,7 @@ export function userStore(table: Table): UserStore {
         // Guarded for this very user: an earlier attempt was applied and its answer lost.
         return email.item?.user_id === user.id ? { kind: 'created' } : { kind: 'email-taken' };
       }
-      if (cancelled?.reasons.some((r) => r.code === 'TransactionConflict' || r.code === 'ThrottlingError')) return RETRY;
+      if (lostARace(cancelled)) return RETRY;
       throw error;
     }
   }

@@ -72,8 +72,7 @@ export async function payBooking(
  */
 async function readAfterUnknownOutcome(deps: BookingDeps, id: string, paymentId: string, cause: unknown): Promise<Booking> {
   try {
-    const current = await withRetry(async () => (await deps.bookings.get(id)) ?? RETRY);
-    return current;
+    return await withRetry(async () => (await deps.bookings.get(id)) ?? RETRY);
   } catch {
     throw new ServiceUnavailableError(
       `The payment ${paymentId} was charged but its confirmation could not be checked; retry the payment to complete it (it will not be charged twice)`,
