@@ -12,7 +12,7 @@ import { expectProblem } from '../support/expectations';
 import { AWS_LOCAL, EXPIRE_FUNCTION, lambdaInvoker, SWEEP_FUNCTION } from '../support/lambdas';
 import { logEntries, logSoFar } from '../support/log';
 import { statsFromBookings } from '../support/recount';
-import { clearOfScheduledSweep, settled as settledBooking, sleep, STACK_START_TIMEOUT, untilExpiry } from '../support/time';
+import { CLEAR_OF_SWEEP_TIMEOUT_MS, clearOfScheduledSweep, settled as settledBooking, sleep, STACK_START_TIMEOUT, untilExpiry } from '../support/time';
 import { type ApiResponse, type StackClient, stackClient } from './client';
 import { UNDER_THE_MODEL } from '../support/under-the-model';
 
@@ -262,7 +262,7 @@ describe('the hold: payment', () => {
     expectProblem(response, 409, 'hold-expired');
     expect(await client.getBooking(user.key, booking.id)).toEqual(booking);
     expect(await client.eventStats(event.id)).toMatchObject({ revenue: 0, tickets_sold: 0, tickets_held: 1 });
-  });
+  }, CLEAR_OF_SWEEP_TIMEOUT_MS);
 
   it('leaves a booking PENDING after a declined payment', async () => {
     const { user, booking } = await pendingBooking();
@@ -367,7 +367,7 @@ describe('the booking-hold state machine, through the AWS SDK', () => {
     expect(swept.result.expired).toBeGreaterThanOrEqual(1);
     expect(await client.getBooking(user.key, booking.id)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
     expect(await client.eventStats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 6, bookings_pending: 0, bookings_cancelled: 1 });
-  });
+  }, CLEAR_OF_SWEEP_TIMEOUT_MS);
 
   it('leaves an unexpired booking alone when the sweeper runs', async () => {
     const { user, booking } = await pendingBooking();

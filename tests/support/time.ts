@@ -27,6 +27,9 @@ export async function settled<B extends { status: string }>(read: () => Promise<
  * may end a hold but what the test itself invokes starts only when the next
  * `windowMs` hold no minute boundary (allowing 3 s for a scheduled sweep to finish).
  */
+/** The timeout of a test that waits clear of the scheduled sweep: the wait alone may be a minute. */
+export const CLEAR_OF_SWEEP_TIMEOUT_MS = 90_000;
+
 export async function clearOfScheduledSweep(windowMs: number): Promise<void> {
   const intoMinute = Date.now() % 60_000;
   if (intoMinute >= 3_000 && intoMinute + windowMs < 60_000) return;
