@@ -50,7 +50,9 @@ describe.each(STAGES)('the %s stage', (stage) => {
       ['gsi1', ['gsi1pk', 'gsi1sk']],
       ['gsi2', ['gsi2pk', 'gsi2sk']],
       ['gsi3', ['gsi3pk', 'gsi3sk']],
+      ['gsi4', ['gsi4pk', 'gsi4sk']],
     ]);
+    expect(table.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
   it(stage === 'prod' ? 'protects the table from deletion' : 'lets the table be removed with the stack', () => {
