@@ -5,9 +5,26 @@
  * and a unit test can hand it a fake.
  */
 
-/** Starts the timer that ends a booking's hold at `expires_at` unless it is paid first. */
+/**
+ * Holds that one timer ends together (lib/usecases/hold-timers.ts makes them from
+ * the table's stream). A booking passed as it is, `{ id, expires_at }` without
+ * `booking_ids`, is the batch of its own hold, named after it: what the booking
+ * path starts while it still starts a timer itself.
+ */
+export interface HoldBatch {
+  /** Names the batch's timer; the same holds give the same id, so starting a batch twice starts one timer. */
+  id: string;
+  /** When every hold of the batch has run out: the latest `expires_at` among them. */
+  expires_at: string;
+  booking_ids?: readonly string[];
+}
+
+/**
+ * Starts the timer that ends a batch of holds at its `expires_at`, each unless it
+ * is paid first. Starting a batch whose timer exists already is a success.
+ */
 export interface HoldTimer {
-  start(booking: { id: string; expires_at: string }): Promise<void>;
+  start(batch: HoldBatch): Promise<void>;
 }
 
 /**

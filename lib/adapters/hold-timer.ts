@@ -1,5 +1,5 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { HoldTimer } from '../ports';
+import type { HoldBatch, HoldTimer } from '../ports';
 import { SDK_MAX_ATTEMPTS } from '../store/retry';
 
 let shared: SFNClient | undefined;
@@ -11,23 +11,30 @@ export function sfnClient(): SFNClient {
 }
 
 /**
- * One Standard execution per booking, named after the booking: a retried start
- * with the same input is accepted by Step Functions as the same execution, so
- * starting twice never expires a booking twice.
+ * The execution's input, which the state machine hands whole to the expire
+ * Lambda: the batch's booking ids and when to fire. A booking passed alone (the
+ * booking path's own start) keeps the input its executions always had, so that
+ * the expire Lambda and anyone reading executions see no change until that path
+ * stops starting timers.
+ */
+export function executionInput(batch: HoldBatch): string {
+  if (!batch.booking_ids) return JSON.stringify({ booking_id: batch.id, expires_at: batch.expires_at });
+  return JSON.stringify({ booking_ids: batch.booking_ids, expires_at: batch.expires_at });
+}
+
+/**
+ * One Standard execution per batch of holds, named after the batch: a retried
+ * start with the same input is accepted by Step Functions as the same execution,
+ * and a name it has seen with another input (or already finished) is
+ * ExecutionAlreadyExists, which means a timer for the batch exists. So starting a
+ * batch twice never ends its holds twice, and never fails.
  */
 export function stepFunctionsHoldTimer(client: SFNClient, stateMachineArn: string): HoldTimer {
   return {
-    async start(booking) {
+    async start(batch) {
       try {
-        await client.send(
-          new StartExecutionCommand({
-            stateMachineArn,
-            name: booking.id,
-            input: JSON.stringify({ booking_id: booking.id, expires_at: booking.expires_at }),
-          }),
-        );
+        await client.send(new StartExecutionCommand({ stateMachineArn, name: batch.id, input: executionInput(batch) }));
       } catch (error) {
-        // Same name, other input: an execution for this booking exists already.
         if (!(error instanceof ExecutionAlreadyExists)) throw error;
       }
     },

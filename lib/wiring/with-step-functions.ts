@@ -1,21 +1,22 @@
-import { sfnClient, stepFunctionsHoldTimer } from '../adapters/hold-timer';
 import { simulatedGateway } from '../adapters/simulated-gateway';
 import { config } from '../config';
 import { systemClock } from '../domain/time';
 import { logger } from '../http/logger';
 import { recentEvents } from '../store/recent-events';
 import type { BookingDeps } from '../usecases/bookings';
+import { holdTimer } from './hold-timer';
 import { stores } from './stores';
 
 /**
  * What the booking and hold functions run with besides the stores: the hold timer
- * on Step Functions (this module is what loads its client) and the payment
+ * on Step Functions (./hold-timer.ts, which loads its client) and the payment
  * gateway. Only their bundles import it.
  */
 export const bookingDeps: BookingDeps = {
   events: recentEvents(stores.events),
   bookings: stores.bookings,
-  holds: stepFunctionsHoldTimer(sfnClient(), config.HOLD_STATE_MACHINE_ARN),
+  stock: stores.events.stock,
+  holds: holdTimer,
   holdSeconds: config.HOLD_SECONDS,
   clock: systemClock,
   log: (message, data) => logger.error(message, data),
