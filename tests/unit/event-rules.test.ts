@@ -6,12 +6,20 @@ const now = new Date('2026-06-01T12:00:00.000Z');
 const valid = { name: 'Concert', date_time: '2026-07-01T21:30:00+02:00', total_tickets: 300, ticket_price: '49.90' };
 
 describe('creating an event', () => {
-  it('starts with every ticket available and every counter at zero', () => {
+  it('starts at version 1, its item carrying no counters (they live on its stock shards)', () => {
     const event = newEvent(CreateEventBody.parse(valid), 'e1', now);
-    expect(event).toMatchObject({
-      ...ZERO_COUNTERS,
-      available_tickets: 300,
-    });
+    expect(event).toMatchObject({ version: 1, total_tickets: 300 });
+    for (const counter of Object.keys(ZERO_COUNTERS)) expect(event).not.toHaveProperty(counter);
+  });
+
+  it('spreads its stock over the default number of shards for its size, all of them in use', () => {
+    expect(newEvent(CreateEventBody.parse(valid), 'e1', now)).toMatchObject({ stock_shards: 1, stock_span: 1 });
+    expect(newEvent(CreateEventBody.parse({ ...valid, total_tickets: 120_000 }), 'e1', now)).toMatchObject({ stock_shards: 100, stock_span: 100 });
+  });
+
+  it('keeps the number of shards the admin chose', () => {
+    const event = newEvent(CreateEventBody.parse({ ...valid, stock_shards: 7 }), 'e1', now);
+    expect(event).toMatchObject({ stock_shards: 7, stock_span: 7 });
   });
 
   it('fills the documented defaults', () => {
@@ -39,6 +47,9 @@ describe('creating an event', () => {
     ['name', ''],
     ['description', 'x'.repeat(5001)],
     ['date_time', '2026-07-01 21:30'],
+    ['stock_shards', 0],
+    ['stock_shards', 101],
+    ['stock_shards', 1.5],
   ])('refuses %s = %p', (field, value) => {
     expect(CreateEventBody.safeParse({ ...valid, [field]: value }).success).toBe(false);
   });
@@ -50,7 +61,13 @@ describe('creating an event', () => {
 
   it('shows money as a decimal amount', () => {
     const event = newEvent(CreateEventBody.parse({ ...valid, ticket_price: 0.1 }), 'e1', now);
-    expect(toEventView(event).ticket_price).toBe(0.1);
+    expect(toEventView({ ...event, ...ZERO_COUNTERS, available_tickets: 300 }).ticket_price).toBe(0.1);
+  });
+
+  it('shows the tickets its shards hold together, and the number of shards in use', () => {
+    const event = newEvent(CreateEventBody.parse({ ...valid, stock_shards: 4 }), 'e1', now);
+    const view = toEventView({ ...event, ...ZERO_COUNTERS, available_tickets: 287, tickets_held: 13 });
+    expect(view).toMatchObject({ available_tickets: 287, stock_shards: 4, total_tickets: 300 });
   });
 });
 

@@ -7,6 +7,7 @@ import {
   holdExpired,
   planBooking,
   releaseDelta,
+  ZERO_COUNTERS,
 } from '../../lib/domain/booking';
 import { applyDelta } from '../support/counters';
 import { BookingStatusError, HoldExpiredError, PaymentDeclinedError, PaymentGatewayError } from '../../lib/domain/errors';
@@ -91,7 +92,7 @@ describe('expiring a hold', () => {
 
   it('returns the tickets of the expired booking through its release delta', () => {
     const pending = booking();
-    const held = applyDelta(event(), holdDelta(pending));
+    const held = applyDelta({ ...ZERO_COUNTERS, available_tickets: 10 }, holdDelta(pending));
 
     const after = applyDelta(held, releaseDelta(pending));
 

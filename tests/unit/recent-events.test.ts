@@ -1,15 +1,14 @@
-import { ZERO_COUNTERS } from '../../lib/domain/booking';
 import type { Event } from '../../lib/domain/event';
 import { NO_COPY, recentEvents } from '../../lib/store/recent-events';
 
-/** An in-memory event table that counts its reads: what the copy is meant to spare. */
+/** An in-memory table of event items (terms) that counts its reads: what the copy is meant to spare. */
 function table(events: Event[]) {
   const rows = new Map(events.map((e) => [e.id, e]));
   const reads: string[] = [];
   return {
     rows,
     reads,
-    async get(id: string) {
+    async terms(id: string) {
       reads.push(id);
       return rows.get(id);
     },
@@ -23,13 +22,13 @@ const event = (id: string, fields: Partial<Event> = {}): Event => ({
   date_time: '2030-01-01T20:00:00.000Z',
   total_tickets: 10,
   ticket_price_cents: 1000,
-  ...ZERO_COUNTERS,
-  available_tickets: 10,
   max_per_booking: 10,
   max_per_user: null,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
   version: 1,
+  stock_shards: 1,
+  stock_span: 1,
   ...fields,
 });
 
@@ -51,7 +50,7 @@ describe('recentEvents: the per-process copy of events a booking plans on', () =
     const time = clock();
     const recent = recentEvents(t, { maxAgeMs: 1000, maxEvents: 10, now: time.now });
     await recent.get('a');
-    t.rows.set('a', event('a', { available_tickets: 3 }));
+    t.rows.set('a', event('a', { version: 3 }));
     time.advance(999);
     expect(await recent.get('a')).toEqual({ event: event('a'), fresh: false });
     expect(t.reads).toEqual(['a']);
@@ -62,9 +61,9 @@ describe('recentEvents: the per-process copy of events a booking plans on', () =
     const time = clock();
     const recent = recentEvents(t, { maxAgeMs: 1000, maxEvents: 10, now: time.now });
     await recent.get('a');
-    t.rows.set('a', event('a', { available_tickets: 3 }));
+    t.rows.set('a', event('a', { version: 3 }));
     time.advance(1000);
-    expect(await recent.get('a')).toEqual({ event: event('a', { available_tickets: 3 }), fresh: true });
+    expect(await recent.get('a')).toEqual({ event: event('a', { version: 3 }), fresh: true });
     expect(t.reads).toEqual(['a', 'a']);
   });
 
@@ -95,9 +94,9 @@ describe('recentEvents: the per-process copy of events a booking plans on', () =
     const recent = recentEvents(t, { maxAgeMs: 1000, maxEvents: 10, now: time.now });
     await recent.get('a');
     time.advance(900);
-    recent.saw(event('a', { available_tickets: 0 }));
+    recent.saw(event('a', { version: 4 }));
     time.advance(900);
-    expect(await recent.get('a')).toEqual({ event: event('a', { available_tickets: 0 }), fresh: false });
+    expect(await recent.get('a')).toEqual({ event: event('a', { version: 4 }), fresh: false });
     expect(t.reads).toEqual(['a']);
   });
 
