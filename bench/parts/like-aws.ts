@@ -468,9 +468,11 @@ interface ModelRun {
 /** What a partition key value is, in the table's design (README, "Table design"). */
 function whatIs(p: PartitionAccount, eventId: string): string {
   if (p.index === null && p.partition === keys.event(eventId).pk) return "the sale's event item";
+  if (p.index === null && p.partition.startsWith(`${keys.event(eventId).pk}#STOCK#`)) return 'one stock shard of the sale';
   if (p.index === eventsByDate.index && p.partition === eventsByDate.pk) return 'every event, by date';
-  if (p.index === 'gsi2' && p.partition === bookingsByEventStatus(eventId, 'PENDING')) return "the event's PENDING bookings";
-  if (p.index === 'gsi3' && p.partition === bookingsByStatus('PENDING')) return 'every PENDING booking';
+  if (p.index === 'gsi2' && p.partition.startsWith(`${bookingsByEventStatus(eventId, 'PENDING', 0).slice(0, -1)}`)) return "a bucket of the event's PENDING bookings";
+  if (p.index === 'gsi3' && p.partition.startsWith(bookingsByStatus('PENDING', 0).slice(0, -1))) return 'a bucket of every PENDING booking';
+  if (p.index === 'gsi4') return 'a bucket of the live holds by expiry';
   if (p.partition.startsWith('BOOKING#')) return 'one booking';
   if (p.partition.startsWith('TALLY#')) return "one buyer's tally";
   if (p.index === 'gsi1' && p.partition.startsWith('USER#')) return "one buyer's bookings";

@@ -10,7 +10,7 @@ import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type Booking, type BookingStatus, toEventStats } from '../../lib/domain/booking';
-import type { Event } from '../../lib/domain/event';
+import type { EventWithStock } from '../../lib/domain/event';
 import { eventStore } from '../../lib/store/events';
 import { keys } from '../../lib/store/keys';
 import { NO_COPY } from '../../lib/store/recent-events';
@@ -37,12 +37,12 @@ const LIMIT = 1.2;
 interface Seeded {
   name: string;
   size: number;
-  hot: Event;
+  hot: EventWithStock;
   seedSeconds: number;
   pendingSeeded: number;
 }
 
-function seededBooking(event: Event, i: number, now: number): Booking {
+function seededBooking(event: EventWithStock, i: number, now: number): Booking {
   const r = (i * 2654435761) % 100; // a fixed, well-spread mix
   const status: BookingStatus = r < 70 ? 'CONFIRMED' : r < 95 ? 'CANCELLED' : 'PENDING';
   const created = status === 'PENDING' ? now - ((i % 600) + 1) * 1000 : now - ((i % (30 * 86_400)) + 900) * 1000;
@@ -124,13 +124,13 @@ export const scale = definePart('scale', async (ctx) => {
           }
         }),
       );
-      // The hot event's counters as its seeded bookings make them.
+      // The hot event's counters as its seeded bookings make them, on the shard they count on.
       await t.client.send(
         new UpdateCommand({
           TableName: name,
-          Key: keys.event(hot.id),
+          Key: keys.stock(hot.id, 0),
           UpdateExpression:
-            'SET tickets_held = :h, tickets_sold = :s, revenue_cents = :r, bookings_pending = :p, bookings_confirmed = :c, bookings_cancelled = :x, available_tickets = :a',
+            'SET tickets_held = :h, tickets_sold = :s, revenue_cents = :r, bookings_pending = :p, bookings_confirmed = :c, bookings_cancelled = :x, available_tickets = available_tickets - :a',
           ExpressionAttributeValues: {
             ':h': hotCounters.tickets_held,
             ':s': hotCounters.tickets_sold,
@@ -138,7 +138,7 @@ export const scale = definePart('scale', async (ctx) => {
             ':p': hotCounters.bookings_pending,
             ':c': hotCounters.bookings_confirmed,
             ':x': hotCounters.bookings_cancelled,
-            ':a': hot.total_tickets - hotCounters.tickets_held - hotCounters.tickets_sold,
+            ':a': hotCounters.tickets_held + hotCounters.tickets_sold,
           },
         }),
       );

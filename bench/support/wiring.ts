@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { CreateEventBody, type Event } from '../../lib/domain/event';
+import { CreateEventBody, type EventWithStock } from '../../lib/domain/event';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { type EventStore, eventStore } from '../../lib/store/events';
@@ -20,9 +20,11 @@ const noHoldTimer: BookingDeps['holds'] = { start: async () => undefined };
  * every booking read its event.
  */
 export function bookingDepsOn(table: Table, options: { eventCopy?: RecentEventsOptions; holdSeconds?: number } = {}): BookingDeps {
+  const events = eventStore(table);
   return {
-    events: recentEvents(eventStore(table), options.eventCopy ?? RECENT),
+    events: recentEvents(events, options.eventCopy ?? RECENT),
     bookings: bookingStore(table),
+    stock: events.stock,
     holds: noHoldTimer,
     holdSeconds: options.holdSeconds ?? 900,
     clock: () => new Date(),
@@ -38,6 +40,6 @@ export function eventBody(fields: EventFields, daysAhead: number) {
 }
 
 /** An event created through the use case, as POST /events creates it. */
-export function createFutureEvent(events: EventStore, fields: EventFields, daysAhead: number): Promise<Event> {
+export function createFutureEvent(events: EventStore, fields: EventFields, daysAhead: number): Promise<EventWithStock> {
   return createEvent(events, eventBody(fields, daysAhead), new Date());
 }

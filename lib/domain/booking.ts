@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { Event } from './event';
-import { BookingStatusError, EventStartedError, HoldExpiredError, InsufficientTicketsError, PerUserLimitError, ValidationError } from './errors';
+import type { Event, EventWithStock } from './event';
+import { BookingStatusError, EventStartedError, HoldExpiredError, PerUserLimitError, ValidationError } from './errors';
 import { Amount, centsToAmount } from './money';
 
 export const BookingStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']);
@@ -34,6 +34,12 @@ export interface Booking {
   payment_id?: string | null;
   /** Which request made its last change of status (lib/store/bookings.ts, `transition`). */
   change_id?: string;
+  /**
+   * The stock shard it took its tickets from (the first, when several): the one
+   * its later changes count on and its tickets go back to. Bookings made before
+   * the stock was sharded have none and count on shard 0.
+   */
+  stock_shard?: number;
 }
 
 export const BookingView = z
@@ -75,9 +81,10 @@ export function toBookingView(booking: Booking): BookingView {
 
 /**
  * A new PENDING booking that holds `quantity` tickets until `expires_at`, or the
- * reason it cannot be made, judged on the event as last read. The store's
+ * reason it cannot be made, judged on the event's terms as last read. The store's
  * transaction re-checks every one of these facts atomically; this only refuses
- * early what is already certain to fail, and prices the booking.
+ * early what is already certain to fail, and prices the booking. Whether the
+ * tickets are there is for the stock shards to say (lib/usecases/bookings.ts).
  */
 export function planBooking(
   event: Event,
@@ -93,7 +100,6 @@ export function planBooking(
   if (event.max_per_user !== null && request.userTickets + quantity > event.max_per_user) {
     throw new PerUserLimitError(event.max_per_user, request.userTickets, quantity);
   }
-  if (quantity > event.available_tickets) throw new InsufficientTicketsError(event.available_tickets, quantity);
   return {
     id: request.id,
     event_id: event.id,
@@ -147,9 +153,10 @@ export function expireBooking(booking: Booking, now: Date): Booking | null {
 }
 
 /**
- * How a change of a booking moves the counters on its event. Every transaction
- * that changes a booking applies exactly one of these to the event item in the
- * same write, so the statistics are always a sum of the bookings.
+ * How a change of a booking moves its event's counters. Every transaction that
+ * changes a booking applies exactly one of these to one of the event's stock
+ * shards in the same write, so the statistics, summed over the shards, are always
+ * a sum of the bookings.
  */
 export interface CounterDelta {
   available_tickets: number;
@@ -213,7 +220,7 @@ export function reverseDelta(delta: CounterDelta): CounterDelta {
   return Object.fromEntries(Object.entries(delta).map(([name, change]) => [name, change === 0 ? 0 : -change])) as unknown as CounterDelta;
 }
 
-/** Statistics are the event's counters, read in one GetItem whatever the number of bookings. */
+/** Statistics are the sum of the event's shards: a few reads, whatever the number of bookings. */
 export const EventStats = z
   .object({
     event_id: z.string(),
@@ -228,7 +235,7 @@ export const EventStats = z
   })
   .meta({ id: 'EventStats' });
 
-export function toEventStats(event: Event): z.infer<typeof EventStats> {
+export function toEventStats(event: EventWithStock): z.infer<typeof EventStats> {
   return {
     event_id: event.id,
     total_tickets: event.total_tickets,

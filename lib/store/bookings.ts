@@ -1,15 +1,24 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta } from '../domain/booking';
-import type { Event } from '../domain/event';
+import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta, ZERO_COUNTERS } from '../domain/booking';
+import type { Take } from '../domain/stock';
 import { type Table, transactionToken } from './client';
 import { cancelledTransaction, lostARace } from './conditions';
-import { counterUpdate } from './counters';
 import type { IdempotencyCompletion } from '../ports';
 import { completionUndo, completionUpdate } from './idempotency';
-import { bookingIndexKeys, bookingsByEventStatus, bookingsByStatus, bookingsByUser, keys, stripKeys } from './keys';
+import {
+  bookingIndexKeys,
+  bookingsByEventStatus,
+  bookingsByStatus,
+  bookingsByUser,
+  holdsByExpiry,
+  indexBuckets,
+  keys,
+  stripKeys,
+} from './keys';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from './pagination';
 import { RETRY } from './retry';
+import { countAction, takeAction, toShard } from './stock';
 
 export type CreateBookingOutcome =
   | { kind: 'created' }
@@ -18,14 +27,19 @@ export type CreateBookingOutcome =
    * made once per request) was applied, and its answer lost. Read it.
    */
   | { kind: 'created-before' }
-  | { kind: 'event-missing' }
+  /** A shard the booking was sent to does not exist (not created yet, or the event is gone). */
+  | { kind: 'shard-missing'; shard: number }
   /** A PATCH changed the event (price, limits, date) since it was read: plan again. */
   | { kind: 'event-changed' }
-  | { kind: 'event-started'; event: Event }
-  | { kind: 'insufficient'; event: Event }
+  /** A shard still sells at an older version than the booking was planned on: a PATCH has not reached it yet. */
+  | { kind: 'shard-behind'; shard: number }
+  /** A shard no longer holds the tickets the booking was to take from it. */
+  | { kind: 'shard-short'; shard: number }
   | { kind: 'per-user-limit'; held: number }
   /** Another request took over this Idempotency-Key: nothing was written. */
-  | { kind: 'idempotency-lost' };
+  | { kind: 'idempotency-lost' }
+  /** Cancelled by a conflict or a throttle on these shards (or on no shard): nothing was written. */
+  | { kind: 'contended'; shards: number[] };
 
 export type TransitionOutcome = { kind: 'done'; booking: Booking } | { kind: 'status-changed'; current: Booking | undefined };
 
@@ -52,12 +66,15 @@ export interface BookingStore {
   get(id: string): Promise<Booking | undefined>;
   /** Tickets the user holds or bought for the event (PENDING and CONFIRMED bookings). */
   userTickets(eventId: string, userId: string): Promise<number>;
-  /** One attempt of the booking transaction; RETRY when it lost a race worth retrying. */
+  /**
+   * One attempt of the booking transaction, taking the tickets from the shards
+   * `takes` names (the booking counts on the first: `booking.stock_shard`).
+   */
   create(
     booking: Booking,
-    expected: { eventVersion: number; maxPerUser: number | null },
+    expected: { eventVersion: number; maxPerUser: number | null; takes: Take[] },
     idempotency?: IdempotencyCompletion,
-  ): Promise<CreateBookingOutcome | typeof RETRY>;
+  ): Promise<CreateBookingOutcome>;
   /**
    * Moves a booking from its current status to `next`, applying `delta` to its
    * event's counters and `tallyDelta` to the user's tally, all in one transaction
@@ -71,10 +88,18 @@ export interface BookingStore {
    * and forgets the Idempotency-Key record its transaction completed, if any.
    */
   withdraw(booking: Booking, idempotency?: IdempotencyCompletion): Promise<boolean | typeof RETRY>;
-  /** PENDING bookings whose hold ran out by `now` (at most `limit`), oldest first. */
-  expiredPending(now: Date, limit: number): Promise<Booking[]>;
+  /** The ids of PENDING bookings whose hold ran out by `now` (at most `limit`). */
+  expiredPending(now: Date, limit: number): Promise<string[]>;
   list(filter: BookingFilter, page: PageRequest): Promise<Page<Booking>>;
 }
+
+/** What a shard other than the booking's own gives: tickets only, the booking counts elsewhere. */
+function holdPart(quantity: number): CounterDelta {
+  return { ...ZERO_COUNTERS, available_tickets: -quantity, tickets_held: quantity };
+}
+
+/** The shard a booking counts on; bookings made before the stock was sharded count on shard 0. */
+const shardOf = (booking: Booking) => booking.stock_shard ?? 0;
 
 function bookingItem(booking: Booking): Record<string, unknown> {
   return { ...keys.booking(booking.id), type: 'booking', ...bookingIndexKeys(booking), ...booking };
@@ -99,15 +124,21 @@ export function bookingStore(table: Table): BookingStore {
     },
 
     /*
-     * THE BOOKING TRANSACTION: why no booking can oversell.
+     * THE BOOKING TRANSACTION: why no booking can oversell, even at two thousand
+     * bookings a second on one event.
      *
-     * A booking is one TransactWriteItems of up to four writes, all or nothing:
+     * An event's unsold stock is not one number on one item: it is spread over
+     * the event's stock shards, items with partition keys of their own
+     * (EVENT#<id>#STOCK#0 .. #<n-1>, lib/domain/stock.ts). Each shard carries its
+     * part of the available tickets and of the counters (held, sold, revenue,
+     * bookings by status), and the version of the event's terms it sells at. A
+     * booking is one TransactWriteItems, all or nothing:
      *
-     *   1. Update EVENT#<id>: available_tickets -= q, tickets_held += q, pending += 1
-     *        IF the event exists
-     *        AND available_tickets >= q          <- the oversell guard
-     *        AND date_time > now                 <- not started
-     *        AND version = <version we read>     <- price and limits unchanged
+     *   1. Update EVENT#<id>#STOCK#<k>: available -= q, held += q, pending += 1
+     *        IF available_tickets >= q          <- the oversell guard, per shard
+     *        AND version = <version planned on> <- price, limits and date unchanged
+     *      (or, when no one shard has q, several shards, each giving part of q
+     *      under the same two conditions)
      *   2. Update TALLY#<event>#<user>: tickets += q
      *        IF tickets + q <= max_per_user      (when the event has a cap)
      *   3. Put BOOKING#<id>                      IF it does not exist yet
@@ -115,62 +146,83 @@ export function bookingStore(table: Table): BookingStore {
      *        IF this request still owns the key  (when an Idempotency-Key was sent)
      *
      * DynamoDB evaluates every condition and applies every write atomically, in
-     * isolation from every other write to those items. So `available_tickets` is
+     * isolation from every other write to those items. `available_tickets` is
      * never read by us and written later: the check and the decrement are one
-     * operation inside DynamoDB. Two buyers racing for the last ticket both send
-     * "decrement if >= 1"; DynamoDB serialises them, the first succeeds and the
-     * second's condition fails. There is no window in which both see 1:
+     * operation inside DynamoDB. Every shard it touches keeps available >= 0, so
+     * their sum, the event's unsold stock, never goes below zero: nothing is sold
+     * that no shard had. Two buyers racing for a shard's last ticket both send
+     * "decrement if >= 1"; the first succeeds and the second's condition fails:
      *
-     *   buyer A                      event item (available)      buyer B
+     *   buyer A                      shard 3 (available)         buyer B
      *   TransactWrite(q=1) ───────▶  1 ──▶ 0   (condition ok)
      *                                0         (condition fails) ◀── TransactWrite(q=1)
-     *   201 Created                                                409 insufficient-tickets
+     *   201 Created                                                reads every shard
      *
-     * Why a conditional transaction and not a lock: a lock (a "locked" attribute,
-     * or a lease item) makes every buyer of a hot event wait for the holder, and a
-     * buyer who cannot get the lock is turned away even though seats are left; a
-     * crashed holder strands the lock until it times out. The condition needs no
-     * lock: every request that *can* succeed does, in one round trip, and a
-     * request is refused only when the condition is false at the moment DynamoDB
-     * applies it, that is when the seats are really gone.
+     * Why shards. One item takes at most 1,000 write units a second, and
+     * transactions on one item at the same moment cancel each other
+     * (TransactionConflict) rather than queue. One stock item caps an event at a
+     * few hundred bookings a second whatever the table's capacity; n shards give
+     * it n partitions, and a buyer picks one at random, so concurrent buyers
+     * rarely meet. Each shard is small (under 1 KB: two write units per
+     * transactional write) and carries nothing descriptive: the event item, with
+     * its 5,000-character description, is written by a PATCH, never by a booking.
      *
-     * Under contention. When transactions touch the same item at the same moment,
-     * DynamoDB may cancel some with `TransactionConflict` (it does not queue them).
-     * Those did nothing, and are retried with exponential backoff and full jitter,
-     * a bounded number of times (lib/store/retry.ts); a request still losing after
-     * that gets 503 + Retry-After, never a 500 and never a wrong answer. A failed
-     * condition is not retried: it is read from the cancellation reasons, with the
-     * item as it was (ReturnValuesOnConditionCheckFailure: ALL_OLD), and becomes
-     * the problem it is: 404, 409 insufficient-tickets, 409 event-started,
-     * 409 per-user-limit. A changed `version` (a PATCH landed in between) means
-     * "plan again with the new price and limits". A cancellation for a throttled
-     * partition (`ThrottlingError`) did nothing either, and is retried the same way.
+     * Why a refusal is still right. A shard with too few tickets says nothing of
+     * the others, so its failed condition is not a refusal: the caller
+     * (lib/usecases/bookings.ts) then reads every shard, strongly consistent, and
+     * refuses only if they hold fewer than q together. Otherwise it takes the
+     * tickets from one shard that has them, or from several in one transaction:
+     * the tail of a sale, whose last tickets sit on different shards, still sells
+     * every one of them.
+     *
+     *   buyer (q=2)                  shard 0   shard 1   shard 2  (available)
+     *   take 2 from shard 1 ───────▶    1         0         1     fails: shard 1 has 0
+     *   read every shard ◀──────────    1         0         1     together 2 >= 2
+     *   take 1 from 0 and 1 from 2 ─▶   0         0         0     both conditions ok
+     *   201 Created
+     *
+     *   buyer C (q=1), just after   read every shard: 0 + 0 + 0 < 1   409 insufficient
+     *
+     * Why the version is on every shard. The booking is priced and limited on
+     * the event's terms as read (maybe from a copy kept a moment, lib/store/
+     * recent-events.ts). A PATCH of the price, a limit or the date writes a new
+     * version on the event item and then on every shard; a booking planned on the
+     * old version fails on a shard that has the new one and plans again; one
+     * planned on the new version that meets a shard the PATCH has not reached yet
+     * raises that shard's version itself and tries again. So no booking lands at
+     * a price or limit older than the one the PATCH answered with.
+     *
+     * Why a conditional transaction and not a lock: a lock makes every buyer of a
+     * hot event wait for the holder, turns buyers away while seats are left, and a
+     * crashed holder strands it. The condition needs no lock: every request that
+     * *can* succeed does, in one round trip.
+     *
+     * Under contention. A transaction cancelled by a conflict (`TransactionConflict`)
+     * or a throttled partition (`ThrottlingError`) did nothing; the caller tries
+     * again, with backoff and jitter, on another shard than the one that was busy
+     * (bounded: lib/store/retry.ts; a request still losing after that gets 503 +
+     * Retry-After, never a 500 and never a wrong answer). A failed condition is
+     * read from the cancellation reasons, with the item as it was
+     * (ReturnValuesOnConditionCheckFailure: ALL_OLD), and becomes what it means.
      *
      * A lost answer. DynamoDB may apply the transaction and the answer never
      * arrive. The SDK sends it again with the same ClientRequestToken, which
      * DynamoDB answers without applying it twice. If the SDK gives up, the next
      * attempt plans the same booking id again (made once per request), and its
      * Put fails on the booking the first attempt wrote: that is this request's own
-     * booking, read back, not a refusal (`created-before`), whatever the event's
-     * condition says now.
+     * booking, read back, not a refusal (`created-before`), whatever the shards
+     * say now.
      *
      *   attempt 1: TransactWrite ───▶ applied ─ ─ ✗ answer lost
      *   attempt 2: TransactWrite ───▶ cancelled: BOOKING#<id> exists (ours)
      *              read BOOKING#<id> ◀── 201 with the booking attempt 1 made
      *
-     * One hot event. Every booking of an event writes its one event item, and one
-     * item takes at most 1,000 write units per second; a transactional write costs
-     * two units per KB. So one event sells at most about 500 bookings per second
-     * (however many tickets each holds), whatever the table's capacity: beyond
-     * that, requests conflict or throttle, and the retries above turn them into a
-     * short wait or a 503, never an oversell. Other events are unaffected (their
-     * items live in other partitions), and the per-user tallies and bookings are
-     * separate items, so they do not share the event item's throughput. Selling
-     * faster than that would need the event's stock split over several items
-     * (sharded counters), which this design leaves for when a sale needs it.
+     * The per-user tallies and the bookings are items of their own, and the
+     * booking's index entries are spread over buckets (lib/store/keys.ts), so no
+     * item or index partition is written by every booking of an event.
      */
     async create(booking, expected, idempotency) {
-      const hold = counterUpdate(holdDelta(booking));
+      const { takes } = expected;
       const tallyCondition =
         expected.maxPerUser === null ? undefined : 'attribute_not_exists(tickets) OR tickets <= :room';
       try {
@@ -178,22 +230,16 @@ export function bookingStore(table: Table): BookingStore {
           new TransactWriteCommand({
             ClientRequestToken: transactionToken(),
             TransactItems: [
-              {
-                Update: {
+              // The booking counts on its first shard; the others only give tickets.
+              ...takes.map((take, i) =>
+                takeAction(
                   TableName,
-                  Key: keys.event(booking.event_id),
-                  UpdateExpression: `SET ${hold.sets.join(', ')}`,
-                  ConditionExpression:
-                    'attribute_exists(pk) AND available_tickets >= :q AND date_time > :now AND version = :version',
-                  ExpressionAttributeValues: {
-                    ...hold.values,
-                    ':q': booking.quantity,
-                    ':now': booking.created_at,
-                    ':version': expected.eventVersion,
-                  },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
+                  booking.event_id,
+                  take,
+                  expected.eventVersion,
+                  i === 0 ? { ...holdDelta(booking), available_tickets: -take.quantity, tickets_held: take.quantity } : holdPart(take.quantity),
+                ),
+              ),
               {
                 Update: {
                   TableName,
@@ -211,7 +257,7 @@ export function bookingStore(table: Table): BookingStore {
                 },
               },
               {
-                Put: { TableName, Item: bookingItem(booking), ConditionExpression: 'attribute_not_exists(pk)' },
+                Put: { TableName, Item: bookingItem({ ...booking, stock_shard: takes[0]!.shard }), ConditionExpression: 'attribute_not_exists(pk)' },
               },
               ...(idempotency ? [{ Update: completionUpdate(idempotency, TableName) }] : []),
             ],
@@ -221,29 +267,35 @@ export function bookingStore(table: Table): BookingStore {
       } catch (error) {
         const cancelled = cancelledTransaction(error);
         if (!cancelled) throw error;
-        const [event, tally, put, idem] = cancelled.reasons;
+        const shards = cancelled.reasons.slice(0, takes.length);
+        const [tally, put, idem] = cancelled.reasons.slice(takes.length);
         // The booking id is made once per request, so only this request can have
         // written it: an earlier attempt was applied, whatever else fails now (its
         // tickets were taken by that attempt, its key record completed by it).
         if (put?.code === 'ConditionalCheckFailed') return { kind: 'created-before' };
-        if (event?.code === 'ConditionalCheckFailed') {
-          if (!event.item) return { kind: 'event-missing' };
-          const current = stripKeys<Event>(event.item);
-          if (current.version !== expected.eventVersion) return { kind: 'event-changed' };
-          if (current.date_time <= booking.created_at) return { kind: 'event-started', event: current };
-          return { kind: 'insufficient', event: current };
+        for (const [i, reason] of shards.entries()) {
+          if (reason.code !== 'ConditionalCheckFailed') continue;
+          const shard = takes[i]!.shard;
+          if (!reason.item) return { kind: 'shard-missing', shard };
+          const found = toShard(reason.item);
+          if (found.version > expected.eventVersion) return { kind: 'event-changed' };
+          if (found.version < expected.eventVersion) return { kind: 'shard-behind', shard };
+          return { kind: 'shard-short', shard };
         }
         if (tally?.code === 'ConditionalCheckFailed') {
           return { kind: 'per-user-limit', held: typeof tally.item?.tickets === 'number' ? tally.item.tickets : 0 };
         }
         if (idem?.code === 'ConditionalCheckFailed') return { kind: 'idempotency-lost' };
-        if (lostARace(cancelled)) return RETRY;
+        if (lostARace(cancelled)) {
+          const busy = shards.flatMap((reason, i) => (reason.code === 'None' ? [] : [takes[i]!.shard]));
+          return { kind: 'contended', shards: busy };
+        }
         throw error;
       }
     },
 
     async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency }) {
-      const counters = counterUpdate(delta);
+      const counts = Object.values(delta).some((change) => change !== 0);
       const moved = bookingIndexKeys(next);
       let condition = '#status = :from';
       const holdValues: Record<string, string> = {};
@@ -261,7 +313,8 @@ export function bookingStore(table: Table): BookingStore {
                   TableName,
                   Key: keys.booking(from.id),
                   UpdateExpression:
-                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, payment_id = :payment_id, change_id = :change, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk',
+                    // The booking leaves the live holds (gsi4) with its first change.
+                    'SET #status = :next, confirmed_at = :confirmed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, payment_id = :payment_id, change_id = :change, gsi2pk = :gsi2pk, gsi3pk = :gsi3pk REMOVE gsi4pk, gsi4sk',
                   ConditionExpression: condition,
                   ExpressionAttributeNames: { '#status': 'status' },
                   ExpressionAttributeValues: {
@@ -279,19 +332,7 @@ export function bookingStore(table: Table): BookingStore {
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
-              ...(counters.sets.length > 0
-                ? [
-                    {
-                      Update: {
-                        TableName,
-                        Key: keys.event(from.event_id),
-                        UpdateExpression: `SET ${counters.sets.join(', ')}`,
-                        ConditionExpression: 'attribute_exists(pk)',
-                        ExpressionAttributeValues: counters.values,
-                      },
-                    },
-                  ]
-                : []),
+              ...(counts ? [countAction(TableName, from.event_id, shardOf(from), delta)] : []),
               ...(tallyDelta !== 0
                 ? [
                     {
@@ -325,7 +366,6 @@ export function bookingStore(table: Table): BookingStore {
     },
 
     async withdraw(booking, idempotency) {
-      const back = counterUpdate(reverseDelta(holdDelta(booking)));
       try {
         await client.send(
           new TransactWriteCommand({
@@ -340,14 +380,7 @@ export function bookingStore(table: Table): BookingStore {
                   ExpressionAttributeValues: { ':pending': 'PENDING' },
                 },
               },
-              {
-                Update: {
-                  TableName,
-                  Key: keys.event(booking.event_id),
-                  UpdateExpression: `SET ${back.sets.join(', ')}`,
-                  ExpressionAttributeValues: back.values,
-                },
-              },
+              countAction(TableName, booking.event_id, shardOf(booking), reverseDelta(holdDelta(booking))),
               {
                 Update: {
                   TableName,
@@ -372,37 +405,42 @@ export function bookingStore(table: Table): BookingStore {
     },
 
     /**
-     * The PENDING partition of gsi3 holds only live holds (a booking leaves it when
-     * paid, cancelled or expired). `expires_at <= now` is a filter, not a key
-     * condition (the partition is sorted by created_at for the admin's listing), so
-     * each sweep reads every live hold: measured 18 ms for 50 and 320 ms for 10,000
-     * (BENCHMARKS.md). Bounded by the holds of the last HOLD_SECONDS, which is fine
-     * for a once-a-minute safety net.
+     * gsi4 holds only live holds (a booking leaves it with its first change),
+     * sorted by expiry, in buckets: each bucket is read up to `now` and no
+     * further, so a sweep reads the holds that are due and nothing else, however
+     * many are still running.
      */
     async expiredPending(now, limit) {
-      const found: Booking[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await client.send(
-          new QueryCommand({
-            TableName,
-            IndexName: 'gsi3',
-            KeyConditionExpression: 'gsi3pk = :pk',
-            FilterExpression: 'expires_at <= :now',
-            ExpressionAttributeValues: { ':pk': bookingsByStatus('PENDING'), ':now': now.toISOString() },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        found.push(...(result.Items ?? []).map((item) => stripKeys<Booking>(item)));
-        startKey = result.LastEvaluatedKey;
-      } while (startKey && found.length < limit);
-      return found.slice(0, limit);
+      // Every key of a hold due by now sorts below `<now>$` ('$' follows '#').
+      const upTo = `${now.toISOString()}$`;
+      const perBucket = await Promise.all(
+        indexBuckets.map(async (bucket) => {
+          const ids: string[] = [];
+          let startKey: Record<string, unknown> | undefined;
+          do {
+            const result = await client.send(
+              new QueryCommand({
+                TableName,
+                IndexName: 'gsi4',
+                KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :upTo',
+                ExpressionAttributeValues: { ':pk': holdsByExpiry(bucket), ':upTo': upTo },
+                ExclusiveStartKey: startKey,
+                Limit: limit,
+              }),
+            );
+            ids.push(...(result.Items ?? []).map((item) => String(item.gsi4sk).slice(String(item.gsi4sk).indexOf('#') + 1)));
+            startKey = result.LastEvaluatedKey;
+          } while (startKey && ids.length < limit);
+          return ids;
+        }),
+      );
+      return perBucket.flat().slice(0, limit);
     },
 
     /**
      * Newest first. One user's bookings are one gsi1 partition (filters on event and
-     * status apply within it); the admin's views are status partitions of gsi2 (one
-     * event) or gsi3 (all events), merged when no status is given. The cursor is the
+     * status apply within it); the admin's views are the bucketed status partitions
+     * of gsi2 (one event) or gsi3 (all events), merged by sort key. The cursor is the
      * sort key of the last booking returned: every partition resumes below it.
      */
     async list(filter, page) {
@@ -425,9 +463,11 @@ export function bookingStore(table: Table): BookingStore {
         }
       } else if (filter.event_id) {
         const eventId = filter.event_id;
-        partitions = statuses.map((s) => ({ index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk', value: bookingsByEventStatus(eventId, s) }));
+        partitions = statuses.flatMap((s) =>
+          indexBuckets.map((b) => ({ index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk', value: bookingsByEventStatus(eventId, s, b) })),
+        );
       } else {
-        partitions = statuses.map((s) => ({ index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', value: bookingsByStatus(s) }));
+        partitions = statuses.flatMap((s) => indexBuckets.map((b) => ({ index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', value: bookingsByStatus(s, b) })));
       }
 
       const want = page.limit + 1;

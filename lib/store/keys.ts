@@ -8,6 +8,11 @@ import type { BookingStatus } from '../domain/booking';
  */
 export const keys = {
   event: (id: string) => ({ pk: `EVENT#${id}`, sk: 'EVENT' }),
+  /**
+   * One shard of an event's stock and counters (lib/domain/stock.ts). A partition
+   * key of its own per shard: each shard has a partition's throughput to itself.
+   */
+  stock: (eventId: string, shard: number) => ({ pk: `EVENT#${eventId}#STOCK#${shard}`, sk: 'STOCK' }),
   user: (id: string) => ({ pk: `USER#${id}`, sk: 'USER' }),
   /** Guards email uniqueness: one item per normalised address. */
   email: (normalizedEmail: string) => ({ pk: `EMAIL#${normalizedEmail}`, sk: 'EMAIL' }),
@@ -36,26 +41,49 @@ export const eventsByDate = {
 /** Bookings sort newest first by `<created_at>#<id>` in every index. */
 export const bookingSortKey = (createdAt: string, id: string) => `${createdAt}#${id}`;
 
-/** A booking's index keys; the status-keyed ones move when the status changes. */
-export function bookingIndexKeys(b: { id: string; user_id: string; event_id: string; status: BookingStatus; created_at: string }) {
+/**
+ * The status indexes are spread over this many partition keys each, by a hash of
+ * the booking id: every booking of a hot event enters `PENDING` and most move to
+ * `CONFIRMED`, and one index partition takes a thousand writes a second at most
+ * (a throttled index throttles the table write that feeds it). Readers query
+ * every bucket and merge by sort key, still without a Scan.
+ */
+export const INDEX_BUCKETS = 16;
+export const indexBuckets = Array.from({ length: INDEX_BUCKETS }, (_, i) => i);
+
+/** A booking's bucket: fixed for its life, so that its index entries move only between statuses. */
+export function bucketOf(bookingId: string): number {
+  return createHash('sha256').update(bookingId).digest().readUInt16BE(0) % INDEX_BUCKETS;
+}
+
+/** A booking's index keys; the status-keyed ones move when the status changes, the hold's go once it ends. */
+export function bookingIndexKeys(b: { id: string; user_id: string; event_id: string; status: BookingStatus; created_at: string; expires_at: string }) {
   const sk = bookingSortKey(b.created_at, b.id);
+  const bucket = bucketOf(b.id);
   return {
     gsi1pk: `USER#${b.user_id}`,
     gsi1sk: sk,
-    gsi2pk: bookingsByEventStatus(b.event_id, b.status),
+    gsi2pk: bookingsByEventStatus(b.event_id, b.status, bucket),
     gsi2sk: sk,
-    gsi3pk: bookingsByStatus(b.status),
+    gsi3pk: bookingsByStatus(b.status, bucket),
     gsi3sk: sk,
+    ...(b.status === 'PENDING' ? { gsi4pk: holdsByExpiry(bucket), gsi4sk: holdSortKey(b.expires_at, b.id) } : {}),
   };
 }
 
-/** gsi1: a user's bookings. gsi2: an event's bookings of one status. gsi3: all bookings of one status. */
+/**
+ * gsi1: a user's bookings. gsi2: an event's bookings of one status, in buckets.
+ * gsi3: all bookings of one status, in buckets. gsi4: live holds by expiry, in
+ * buckets (only PENDING bookings carry its keys).
+ */
 export const bookingsByUser = (userId: string) => `USER#${userId}`;
-export const bookingsByEventStatus = (eventId: string, status: BookingStatus) => `EVENT#${eventId}#${status}`;
-export const bookingsByStatus = (status: BookingStatus) => `STATUS#${status}`;
+export const bookingsByEventStatus = (eventId: string, status: BookingStatus, bucket: number) => `EVENT#${eventId}#${status}#${bucket}`;
+export const bookingsByStatus = (status: BookingStatus, bucket: number) => `STATUS#${status}#${bucket}`;
+export const holdsByExpiry = (bucket: number) => `HOLDS#${bucket}`;
+export const holdSortKey = (expiresAt: string, id: string) => `${expiresAt}#${id}`;
 
 /** Attributes that are keys or bookkeeping, not data: stripped when an item becomes a domain record. */
-export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'type'] as const;
+export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'type'] as const;
 
 export function stripKeys<T>(item: Record<string, unknown>): T {
   const record: Record<string, unknown> = { ...item };

@@ -53,7 +53,7 @@ export const RECENT: RecentEventsOptions = { maxAgeMs: 5000, maxEvents: 1000 };
 /** No copy: every booking reads its event (what a function sees when it has not read it lately). */
 export const NO_COPY: RecentEventsOptions = { maxAgeMs: 0, maxEvents: 0 };
 
-export function recentEvents(store: Pick<EventStore, 'get'>, options: RecentEventsOptions = RECENT): RecentEvents {
+export function recentEvents(store: Pick<EventStore, 'terms'>, options: RecentEventsOptions = RECENT): RecentEvents {
   const now = options.now ?? (() => performance.now());
   // A Map iterates in insertion order: re-inserting on every store keeps the
   // oldest copy first, which is the one to drop when full.
@@ -67,7 +67,7 @@ export function recentEvents(store: Pick<EventStore, 'get'>, options: RecentEven
   };
 
   const fresh = async (id: string) => {
-    const event = await store.get(id);
+    const event = await store.terms(id);
     if (event) keep(event);
     else kept.delete(id);
     return event;

@@ -3,7 +3,6 @@ import { type Booking, cancelBooking as cancelled, planBooking, releaseDelta } f
 import type { Caller } from '../domain/caller';
 import {
   AppError,
-  EventStartedError,
   IdempotencyInProgressError,
   InsufficientTicketsError,
   NotFoundError,
@@ -12,11 +11,16 @@ import {
 } from '../domain/errors';
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
+import type { StockStore } from '../store/stock';
+import { MAX_STOCK_SHARDS, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
 import type { HoldTimer, IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
 import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
+
+/** One transaction holds the tally, the booking and the key record besides the shards it takes from. */
+const MAX_TAKES = MAX_STOCK_SHARDS - 3;
 
 /** Taking a booking back is short work on a few items: a shorter budget, within the request's. */
 const WITHDRAW_RETRY = { ...DEFAULT_RETRY, budgetMs: 1500 };
@@ -25,6 +29,7 @@ export interface BookingDeps {
   /** The event store behind a short per-process copy (lib/store/recent-events.ts). */
   events: RecentEvents;
   bookings: BookingStore;
+  stock: StockStore;
   holds: HoldTimer;
   holdSeconds: number;
   clock: Clock;
@@ -82,33 +87,52 @@ function holdTickets(
   // may have been applied, and the next one then finds its booking instead of
   // making a second.
   const id = randomUUID();
+  // Shards that cancelled or throttled this request's transaction: tried last.
+  const busy = new Set<number>();
+  // Where the tickets come from when a read of every shard said so (the tail).
+  let takes: Take[] | undefined;
   return withRetry(async () => {
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const completion = complete?.(booking);
-    const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user }, completion);
-    if (outcome === RETRY) return RETRY;
+    const from = takes ?? [{ shard: pickShard(event.stock_shards, busy), quantity: booking.quantity }];
+    takes = undefined;
+    const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user, takes: from }, completion);
     switch (outcome.kind) {
       case 'created':
-        return { booking, completion };
+        return { booking: { ...booking, stock_shard: from[0]!.shard }, completion };
       case 'created-before': {
         const stored = await deps.bookings.get(id);
         if (!stored) throw new Error(`Booking ${id} was written by this request but cannot be read`);
         return { booking: stored, completion };
       }
-      case 'event-missing':
-        deps.events.forget(request.event_id);
-        throw new NotFoundError('event', request.event_id);
+      case 'contended':
+        for (const shard of outcome.shards) busy.add(shard);
+        return RETRY;
       case 'event-changed':
         deps.events.forget(request.event_id);
         return RETRY;
-      // The cancellation reason is the item as the transaction found it: as good
-      // as a fresh read, so the refusal stands and the copy is brought up to date.
-      case 'event-started':
-        deps.events.saw(outcome.event);
-        throw new EventStartedError(outcome.event.date_time);
-      case 'insufficient':
-        deps.events.saw(outcome.event);
-        throw new InsufficientTicketsError(outcome.event.available_tickets, request.quantity);
+      case 'shard-missing':
+      case 'shard-behind': {
+        // The event as the table has it now: gone (404), or changed by a PATCH
+        // that has not reached this shard yet, which this request then finishes.
+        const fresh = await deps.events.fresh(request.event_id);
+        if (!fresh) throw new NotFoundError('event', request.event_id);
+        if (outcome.kind === 'shard-behind') await deps.stock.rollForward(fresh.id, outcome.shard, fresh.version);
+        else if (outcome.shard < fresh.stock_span) await deps.stock.create(fresh.id, [{ index: outcome.shard, available: 0 }], fresh.version);
+        return RETRY;
+      }
+      case 'shard-short': {
+        // Not a refusal yet: only a read of every shard can say the tickets are gone.
+        const shards = await deps.stock.shards(event);
+        const found = takesFor(shards, booking.quantity, MAX_TAKES, busy);
+        if (!found) {
+          const available = sumShards(shards).available_tickets;
+          throw new InsufficientTicketsError(available, request.quantity);
+        }
+        if ('consolidate' in found) await deps.stock.move(event.id, found.consolidate);
+        else takes = found.takes;
+        return RETRY;
+      }
       case 'per-user-limit':
         throw new PerUserLimitError(event.max_per_user ?? 0, outcome.held, request.quantity);
       case 'idempotency-lost':

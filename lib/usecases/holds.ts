@@ -117,6 +117,6 @@ export function expireHold(deps: BookingDeps, id: string): Promise<ExpiryResult>
  */
 export async function sweepExpiredHolds(deps: BookingDeps, limit = 500): Promise<{ found: number; expired: number }> {
   const due = await deps.bookings.expiredPending(deps.clock(), limit);
-  const results = await Promise.all(due.map((booking) => expireHold(deps, booking.id)));
+  const results = await Promise.all(due.map((id) => expireHold(deps, id)));
   return { found: due.length, expired: results.filter((r) => r === 'expired').length };
 }

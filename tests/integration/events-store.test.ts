@@ -75,7 +75,7 @@ function holdTickets(eventId: string, quantity: number): Promise<unknown> {
   return table.client.send(
     new UpdateCommand({
       TableName: table.name,
-      Key: keys.event(eventId),
+      Key: keys.stock(eventId, 0),
       UpdateExpression: 'SET available_tickets = available_tickets - :n, tickets_held = tickets_held + :n',
       ConditionExpression: 'available_tickets >= :n',
       ExpressionAttributeValues: { ':n': quantity },
@@ -83,12 +83,12 @@ function holdTickets(eventId: string, quantity: number): Promise<unknown> {
   );
 }
 
-/** What a booking transaction does when it opens a PENDING booking: counts it on the event. */
+/** What a booking transaction does when it opens a PENDING booking: counts it on the event's (only) shard. */
 function countPendingBooking(eventId: string): Promise<unknown> {
   return table.client.send(
     new UpdateCommand({
       TableName: table.name,
-      Key: keys.event(eventId),
+      Key: keys.stock(eventId, 0),
       UpdateExpression: 'SET bookings_pending = bookings_pending + :one',
       ExpressionAttributeValues: { ':one': 1 },
     }),
@@ -209,6 +209,8 @@ describe('creating and reading an event', () => {
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       version: 1,
+      stock_shards: 1,
+      stock_span: 1,
     });
   });
 

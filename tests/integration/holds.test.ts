@@ -9,7 +9,7 @@ import {
   PerUserLimitError,
   ServiceUnavailableError,
 } from '../../lib/domain/errors';
-import type { Event } from '../../lib/domain/event';
+import type { EventWithStock as Event } from '../../lib/domain/event';
 import type { HoldTimer, PaymentGateway } from '../../lib/ports';
 import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
@@ -58,7 +58,7 @@ const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
 
 type PayDeps = BookingDeps & { gateway: RecordingGateway };
 function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
-  return { events: recentEvents(stores.events), bookings: stores.bookings, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
 }
 
 const newEvent = (fields: Record<string, unknown> = {}): Promise<Event> => storedEvent(stores.events, { name: 'Hold test', ...fields });

@@ -78,7 +78,8 @@ const holdsStarted: string[] = [];
 const holdTimer: HoldTimer = { start: async (booking) => void holdsStarted.push(booking.id) };
 
 function depsOn(table: Table, clock = () => new Date()): BookingDeps {
-  return { events: recentEvents(eventStore(table), NO_COPY), bookings: bookingStore(table), holds: holdTimer, holdSeconds: 60, clock };
+  const events = eventStore(table);
+  return { events: recentEvents(events, NO_COPY), bookings: bookingStore(table), stock: events.stock, holds: holdTimer, holdSeconds: 60, clock };
 }
 
 const userBookings = async (eventId: string, userId: string) => (await recount.bookingsOf(direct, eventId)).filter((b) => b.user_id === userId);
@@ -142,7 +143,7 @@ describe('an Idempotency-Key', () => {
     const booking = { id: randomUUID(), event_id: event.id, user_id: user, quantity: 1, unit_price_cents: 1250, amount_cents: 1250, status: 'PENDING' as const, created_at: new Date().toISOString(), expires_at: new Date(Date.now() + 60_000).toISOString(), confirmed_at: null, cancelled_at: null, cancel_reason: null };
 
     const first = idempotently(idempotency, scope, fingerprint, 'req-1', async (complete) => {
-      await bookingStore(table).create(booking, { eventVersion: event.version, maxPerUser: null }, complete?.({ status: 201, body: { id: booking.id } }));
+      await bookingStore(table).create(booking, { eventVersion: event.version, maxPerUser: null, takes: [{ shard: 0, quantity: 1 }] }, complete?.({ status: 201, body: { id: booking.id } }));
       return { status: 201, body: { id: booking.id } };
     });
     await expect(first).rejects.toMatchObject({ name: 'InternalServerError' });

@@ -1,15 +1,15 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Booking, BookingStatus } from '../../lib/domain/booking';
-import type { Event } from '../../lib/domain/event';
+import type { EventWithStock } from '../../lib/domain/event';
 import type { Table } from '../../lib/store/client';
 import { bookingStore } from '../../lib/store/bookings';
 import { eventStore } from '../../lib/store/events';
-import { bookingsByEventStatus } from '../../lib/store/keys';
+import { bookingsByEventStatus, indexBuckets } from '../../lib/store/keys';
 
 /** Every booking item of an event, read from its status partitions (the recount). */
 export async function bookingsOf(table: Table, eventId: string): Promise<Booking[]> {
   const found: Booking[] = [];
-  for (const status of BookingStatus.options) {
+  for (const pk of BookingStatus.options.flatMap((status) => indexBuckets.map((bucket) => bookingsByEventStatus(eventId, status, bucket)))) {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await table.client.send(
@@ -17,7 +17,7 @@ export async function bookingsOf(table: Table, eventId: string): Promise<Booking
           TableName: table.name,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': bookingsByEventStatus(eventId, status) },
+          ExpressionAttributeValues: { ':pk': pk },
           ExclusiveStartKey: start,
         }),
       );
@@ -33,7 +33,7 @@ export async function bookingsOf(table: Table, eventId: string): Promise<Booking
  * total, and each user's tally (max_per_user) must equal their PENDING and CONFIRMED
  * tickets. `users` adds users who may have no booking left.
  */
-export async function expectCountersMatchRecount(table: Table, eventId: string, users: string[] = []): Promise<Event> {
+export async function expectCountersMatchRecount(table: Table, eventId: string, users: string[] = []): Promise<EventWithStock> {
   const event = (await eventStore(table).get(eventId))!;
   const bookings = await bookingsOf(table, eventId);
   const sum = (status: string) => bookings.filter((b) => b.status === status).reduce((n, b) => n + b.quantity, 0);

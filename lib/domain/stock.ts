@@ -1,0 +1,177 @@
+import { type CounterDelta, ZERO_COUNTERS } from './booking';
+
+/**
+ * An event's unsold stock, spread over shards: the rules of which shard a booking
+ * takes its tickets from, how a change of the total or of the number of shards
+ * moves stock between them, and how the statistics add them up. The store
+ * (lib/store/stock.ts) writes them; README.md, "Sharded stock", tells why.
+ */
+
+/** An event may spread its stock over 1..100 shards (one transaction holds at most 100 items). */
+export const MAX_STOCK_SHARDS = 100;
+
+/**
+ * One shard per this many tickets when the admin does not choose: a sale of
+ * N tickets in a minute then asks each shard for about N / 60,000 x 1,000 = 17
+ * bookings a second (at one ticket each), far below what one item takes, and an
+ * event of 120,000 tickets gets the full 100 shards. Small events keep one
+ * shard: nothing to spread, and no tail split over shards.
+ */
+export const TICKETS_PER_SHARD = 1000;
+
+export function defaultStockShards(totalTickets: number): number {
+  return Math.min(MAX_STOCK_SHARDS, Math.max(1, Math.ceil(totalTickets / TICKETS_PER_SHARD)));
+}
+
+/** One shard as stored: its part of the event's counters, and the event version it sells at. */
+export interface Shard extends CounterDelta {
+  index: number;
+  version: number;
+}
+
+/** Tickets a booking takes from one shard. */
+export interface Take {
+  shard: number;
+  quantity: number;
+}
+
+/** Stock moved from one shard to another (a reshard or a rebalance). */
+export interface Move {
+  from: number;
+  to: number;
+  quantity: number;
+}
+
+/** The event's counters: the sum over its shards. */
+export function sumShards(shards: readonly CounterDelta[]): CounterDelta {
+  const sum: CounterDelta = { ...ZERO_COUNTERS };
+  for (const shard of shards) {
+    for (const key of Object.keys(sum) as (keyof CounterDelta)[]) sum[key] += shard[key];
+  }
+  return sum;
+}
+
+/** `total` tickets over `shards` shards, as even as can be (the first ones take the remainder). */
+export function splitEvenly(total: number, shards: number): number[] {
+  const base = Math.floor(total / shards);
+  return Array.from({ length: shards }, (_, i) => base + (i < total % shards ? 1 : 0));
+}
+
+/**
+ * The shard a booking tries first: any of the event's shards, at random, so that
+ * concurrent buyers spread over them; not one that just cancelled or throttled
+ * this request's transaction, while another is left.
+ */
+export function pickShard(stockShards: number, avoid: ReadonlySet<number>, random: () => number = Math.random): number {
+  const open = Array.from({ length: stockShards }, (_, i) => i).filter((i) => !avoid.has(i));
+  const from = open.length > 0 ? open : Array.from({ length: stockShards }, (_, i) => i);
+  return from[Math.floor(random() * from.length)]!;
+}
+
+/**
+ * Where `quantity` tickets come from, judged on a fresh read of every shard, or
+ * undefined when the shards together do not hold them (the only ground for a
+ * refusal). One shard when one has enough (at random among those that do, to keep
+ * spreading the buyers in the tail); else the fewest shards, fullest first, at
+ * most `maxShards` of them (what fits in one transaction beside the booking's
+ * other items). When even those do not hold enough although the sum does, the
+ * stock is too scattered for one transaction: `consolidate` says which move
+ * gathers it first.
+ */
+export function takesFor(
+  shards: readonly Pick<Shard, 'index' | 'available_tickets'>[],
+  quantity: number,
+  maxShards: number,
+  avoid: ReadonlySet<number> = new Set(),
+  random: () => number = Math.random,
+): { takes: Take[] } | { consolidate: Move } | undefined {
+  const stocked = shards.filter((s) => s.available_tickets > 0);
+  if (stocked.reduce((n, s) => n + s.available_tickets, 0) < quantity) return undefined;
+  const enough = stocked.filter((s) => s.available_tickets >= quantity);
+  const preferred = enough.filter((s) => !avoid.has(s.index));
+  const single = preferred.length > 0 ? preferred : enough;
+  if (single.length > 0) return { takes: [{ shard: single[Math.floor(random() * single.length)]!.index, quantity }] };
+  const fullest = [...stocked].sort((a, b) => b.available_tickets - a.available_tickets);
+  const takes: Take[] = [];
+  let left = quantity;
+  for (const shard of fullest.slice(0, maxShards)) {
+    const take = Math.min(left, shard.available_tickets);
+    takes.push({ shard: shard.index, quantity: take });
+    left -= take;
+    if (left === 0) return { takes };
+  }
+  const emptiest = fullest.at(-1)!;
+  return { consolidate: { from: emptiest.index, to: fullest[0]!.index, quantity: emptiest.available_tickets } };
+}
+
+/**
+ * Where the tickets a lowered total takes away come from: fullest shards first,
+ * at most `maxShards`; undefined when those do not hold `cut` (the caller checks
+ * first that the sum does, else the total is below what is sold or held).
+ */
+export function cutFrom(shards: readonly Pick<Shard, 'index' | 'available_tickets'>[], cut: number, maxShards: number): Take[] | undefined {
+  const fullest = shards.filter((s) => s.available_tickets > 0).sort((a, b) => b.available_tickets - a.available_tickets);
+  const takes: Take[] = [];
+  let left = cut;
+  for (const shard of fullest.slice(0, maxShards)) {
+    if (left === 0) break;
+    const take = Math.min(left, shard.available_tickets);
+    takes.push({ shard: shard.index, quantity: take });
+    left -= take;
+  }
+  return left === 0 ? takes : undefined;
+}
+
+/** Where the tickets a raised total adds go: spread evenly over the first `maxShards` shards in use. */
+export function addTo(stockShards: number, added: number, maxShards: number): Take[] {
+  const over = Math.min(stockShards, maxShards);
+  return splitEvenly(added, over)
+    .map((quantity, shard) => ({ shard, quantity }))
+    .filter((take) => take.quantity > 0);
+}
+
+/**
+ * The moves that leave the stock spread evenly over the shards in use (indexes
+ * below `stockShards`) and none on the shards beyond them (left by a reshard to
+ * fewer): each retired shard's stock goes to the shards in use, then the fullest
+ * shards give to the emptiest until no two differ by more than one ticket, or
+ * by more than `tolerance` of an even share. Held and sold tickets stay where
+ * they are: only the sum of those matters.
+ */
+export function rebalanceMoves(shards: readonly Pick<Shard, 'index' | 'available_tickets'>[], stockShards: number, tolerance = 0.1): Move[] {
+  const level = new Map(shards.map((s) => [s.index, s.available_tickets]));
+  const moves: Move[] = [];
+  const inUse = Array.from({ length: stockShards }, (_, i) => i);
+  const total = [...level.values()].reduce((n, v) => n + v, 0);
+  const targets = splitEvenly(total, stockShards);
+  const give = (from: number, to: number, quantity: number) => {
+    if (quantity <= 0) return;
+    moves.push({ from, to, quantity });
+    level.set(from, (level.get(from) ?? 0) - quantity);
+    level.set(to, (level.get(to) ?? 0) + quantity);
+  };
+  const neediest = () => inUse.reduce((best, i) => ((level.get(i) ?? 0) - targets[i]! < (level.get(best) ?? 0) - targets[best]! ? i : best), 0);
+  for (const [index, available] of [...level]) {
+    if (index < stockShards || available <= 0) continue;
+    let left = available;
+    while (left > 0) {
+      const to = neediest();
+      const room = Math.max(1, targets[to]! - (level.get(to) ?? 0));
+      const quantity = Math.min(left, room);
+      give(index, to, quantity);
+      left -= quantity;
+    }
+  }
+  const slack = Math.max(1, Math.floor((total / stockShards) * tolerance));
+  for (;;) {
+    const fullest = inUse.reduce((best, i) => ((level.get(i) ?? 0) - targets[i]! > (level.get(best) ?? 0) - targets[best]! ? i : best), 0);
+    const to = neediest();
+    const excess = (level.get(fullest) ?? 0) - targets[fullest]!;
+    const want = targets[to]! - (level.get(to) ?? 0);
+    if (excess <= slack && want <= slack) break;
+    const quantity = Math.min(excess, want);
+    if (quantity <= 0) break;
+    give(fullest, to, quantity);
+  }
+  return moves;
+}

@@ -1,0 +1,237 @@
+import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type BatchWriteCommandOutput, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type CounterDelta, ZERO_COUNTERS } from '../domain/booking';
+import type { Event } from '../domain/event';
+import type { Move, Shard, Take } from '../domain/stock';
+import { type Table, transactionToken } from './client';
+import { cancelledTransaction, failedConditionItem, lostARace } from './conditions';
+import { counterUpdate } from './counters';
+import { keys } from './keys';
+import { RETRY } from './retry';
+
+/**
+ * The version a shard carries while its event is being deleted: above any real
+ * version, so no booking planned on the event matches it and no roll-forward
+ * (which only ever raises a version) undoes it.
+ */
+export const CLOSED_VERSION = Number.MAX_SAFE_INTEGER;
+
+const COUNTERS = Object.keys(ZERO_COUNTERS) as (keyof CounterDelta)[];
+
+/** BatchGetItem takes at most 100 keys, BatchWriteItem 25 requests. */
+const BATCH_GET = 100;
+const BATCH_WRITE = 25;
+
+export interface StockStore {
+  /** Every shard of the event (indexes below its stock_span), each read strongly consistent. */
+  shards(event: Pick<Event, 'id' | 'stock_span'>): Promise<Shard[]>;
+  /** Creates the shards that do not exist yet, each holding `available` tickets and no other counter. */
+  create(eventId: string, shards: { index: number; available: number }[], version: number): Promise<void>;
+  /** Raises a shard's version to the event's, if it is behind (a PATCH that has not reached it yet). */
+  rollForward(eventId: string, index: number, version: number): Promise<void>;
+  /** Moves available tickets between two shards, atomically; `short` when `from` no longer has them. */
+  move(eventId: string, move: Move): Promise<'moved' | 'short' | typeof RETRY>;
+  /**
+   * Stops every booking of the event (the shards take the CLOSED version) on
+   * condition that each still counts the bookings it did when read; false, and
+   * every shard as it was, when one changed meanwhile.
+   */
+  close(eventId: string, shards: Shard[]): Promise<boolean>;
+  /** Deletes the event's shards (after the event item). */
+  removeAll(eventId: string, span: number): Promise<void>;
+}
+
+function shardItem(eventId: string, index: number, available: number, version: number): Record<string, unknown> {
+  return { ...keys.stock(eventId, index), type: 'stock', event_id: eventId, shard: index, ...ZERO_COUNTERS, available_tickets: available, version };
+}
+
+export function toShard(item: Record<string, unknown>): Shard {
+  const shard = { index: Number(item.shard), version: Number(item.version) } as Shard;
+  for (const name of COUNTERS) shard[name] = Number(item[name] ?? 0);
+  return shard;
+}
+
+/**
+ * The write that takes a booking's tickets from one shard, as one action of the
+ * booking's transaction: the counters move by `delta` only if the shard still
+ * sells at the version the booking was planned on and holds the tickets.
+ */
+export function takeAction(TableName: string, eventId: string, take: Take, version: number, delta: CounterDelta) {
+  const update = counterUpdate(delta);
+  return {
+    Update: {
+      TableName,
+      Key: keys.stock(eventId, take.shard),
+      UpdateExpression: `SET ${update.sets.join(', ')}`,
+      ConditionExpression: 'version = :version AND available_tickets >= :take',
+      ExpressionAttributeValues: { ...update.values, ':version': version, ':take': take.quantity },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
+
+/** The write that counts a booking's change on a shard (a payment, a cancellation, an expiry). */
+export function countAction(TableName: string, eventId: string, shard: number, delta: CounterDelta) {
+  const update = counterUpdate(delta);
+  return {
+    Update: {
+      TableName,
+      Key: keys.stock(eventId, shard),
+      UpdateExpression: `SET ${update.sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: update.values,
+    },
+  };
+}
+
+/**
+ * The write that adds (or, negative, takes away) available tickets on a shard
+ * for a change of the event's total; taking away requires them to be there.
+ */
+export function restockAction(TableName: string, eventId: string, change: Take) {
+  return {
+    Update: {
+      TableName,
+      Key: keys.stock(eventId, change.shard),
+      UpdateExpression: 'SET available_tickets = available_tickets + :change',
+      ConditionExpression: change.quantity < 0 ? 'available_tickets >= :floor' : 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':change': change.quantity, ...(change.quantity < 0 ? { ':floor': -change.quantity } : {}) },
+    },
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function stockStore(table: Table): StockStore {
+  const { client, name: TableName } = table;
+
+  return {
+    async shards(event) {
+      const found: Shard[] = [];
+      const all = Array.from({ length: event.stock_span }, (_, i) => keys.stock(event.id, i));
+      for (let start = 0; start < all.length; start += BATCH_GET) {
+        let wanted: Record<string, unknown>[] | undefined = all.slice(start, start + BATCH_GET);
+        // Keys of a throttled partition come back unprocessed: ask for them again.
+        for (let round = 0; wanted && wanted.length > 0; round++) {
+          if (round > 0) await pause(Math.min(200, 10 * 2 ** round) * Math.random());
+          const result: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [TableName]: { Keys: wanted, ConsistentRead: true } } }));
+          found.push(...(result.Responses?.[TableName] ?? []).map(toShard));
+          wanted = result.UnprocessedKeys?.[TableName]?.Keys;
+          if (round > 8 && wanted && wanted.length > 0) throw new Error(`The stock of event ${event.id} could not be read: its shards are throttled`);
+        }
+      }
+      return found.sort((a, b) => a.index - b.index);
+    },
+
+    async create(eventId, shards, version) {
+      await Promise.all(
+        shards.map(async ({ index, available }) => {
+          try {
+            await client.send(
+              new PutCommand({ TableName, Item: shardItem(eventId, index, available, version), ConditionExpression: 'attribute_not_exists(pk)' }),
+            );
+          } catch (error) {
+            // There already: written by this very Put (its answer lost), or left by
+            // an earlier reshard. Either way the shard exists, which is the point.
+            if (failedConditionItem(error) === undefined) throw error;
+          }
+        }),
+      );
+    },
+
+    async rollForward(eventId, index, version) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.stock(eventId, index),
+            UpdateExpression: 'SET version = :version',
+            ConditionExpression: 'version < :version',
+            ExpressionAttributeValues: { ':version': version },
+          }),
+        );
+      } catch (error) {
+        // Rolled forward already, by another request or this one's lost answer.
+        if (failedConditionItem(error) === undefined) throw error;
+      }
+    },
+
+    async move(eventId, { from, to, quantity }) {
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            ClientRequestToken: transactionToken(),
+            TransactItems: [restockAction(TableName, eventId, { shard: from, quantity: -quantity }), restockAction(TableName, eventId, { shard: to, quantity })],
+          }),
+        );
+        return 'moved';
+      } catch (error) {
+        const cancelled = cancelledTransaction(error);
+        if (cancelled?.reasons.some((r) => r.code === 'ConditionalCheckFailed')) return 'short';
+        if (lostARace(cancelled)) return RETRY;
+        throw error;
+      }
+    },
+
+    async close(eventId, shards) {
+      const closed: Shard[] = [];
+      const results = await Promise.allSettled(
+        shards.map(async (shard) => {
+          try {
+            await client.send(
+              new UpdateCommand({
+                TableName,
+                Key: keys.stock(eventId, shard.index),
+                UpdateExpression: 'SET version = :closed',
+                ConditionExpression: 'version = :version AND bookings_pending = :pending AND bookings_confirmed = :confirmed',
+                ExpressionAttributeValues: {
+                  ':closed': CLOSED_VERSION,
+                  ':version': shard.version,
+                  ':pending': shard.bookings_pending,
+                  ':confirmed': shard.bookings_confirmed,
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              }),
+            );
+            closed.push(shard);
+          } catch (error) {
+            const old = failedConditionItem(error);
+            // Closed by this very write, whose answer was lost.
+            if (old && Number(old.version) === CLOSED_VERSION) return closed.push(shard);
+            throw error;
+          }
+        }),
+      );
+      if (results.every((r) => r.status === 'fulfilled')) return true;
+      // A booking landed on a shard between the read and the close (or the write
+      // failed): open the others again, as they were.
+      await Promise.all(
+        closed.map((shard) =>
+          client.send(
+            new UpdateCommand({
+              TableName,
+              Key: keys.stock(eventId, shard.index),
+              UpdateExpression: 'SET version = :version',
+              ConditionExpression: 'version = :closed',
+              ExpressionAttributeValues: { ':closed': CLOSED_VERSION, ':version': shard.version },
+            }),
+          ),
+        ),
+      );
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure && failedConditionItem(failure.reason) === undefined) throw failure.reason;
+      return false;
+    },
+
+    async removeAll(eventId, span) {
+      const all = Array.from({ length: span }, (_, i) => ({ DeleteRequest: { Key: keys.stock(eventId, i) } }));
+      for (let start = 0; start < all.length; start += BATCH_WRITE) {
+        let pending: unknown[] | undefined = all.slice(start, start + BATCH_WRITE);
+        for (let round = 0; pending && pending.length > 0 && round < 10; round++) {
+          if (round > 0) await pause(Math.min(200, 10 * 2 ** round) * Math.random());
+          const result: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: pending as never } }));
+          pending = result.UnprocessedItems?.[TableName];
+        }
+      }
+    },
+  };
+}
