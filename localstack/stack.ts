@@ -10,6 +10,7 @@ import { type LikeAwsStepFunctions, startLikeAwsStepFunctions } from './like-aws
 import { assertPortFree, freePort, PidFile, stopProcess, waitFor } from './processes';
 import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
 import { LOCAL_REGION, startLocalStepFunctions } from './stepfunctions';
+import { type LocalStreams, startLocalStreams, streamMappingsOf } from './streams';
 import { ensureTable } from './table';
 
 const ROOT = resolve(__dirname, '..');
@@ -67,6 +68,8 @@ export interface RunningStack {
     stopStepFunctions(): Promise<void>;
     startStepFunctions(): Promise<void>;
   };
+  /** The table's stream, delivered to the functions serverless.yml maps onto it (localstack/streams.ts). */
+  streams: LocalStreams;
   /** The models in front of DynamoDB Local and Step Functions, when running like AWS. */
   likeAws?: { dynamoDb: LikeAwsDynamoDb; stepFunctions: LikeAwsStepFunctions; description: string };
 }
@@ -102,7 +105,11 @@ function pipeOutput(child: ChildProcess, log: ((line: string) => void) | undefin
  * 4. `serverless offline` (HTTP API, Lambda invoke, and the `schedule` events: the
  *    expiry sweeper every minute), handlers pointed at DynamoDB Local and Step
  *    Functions through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SFN: the code
- *    is the AWS code.
+ *    is the AWS code;
+ * 5. the table's stream delivered to the functions of serverless.yml's `stream`
+ *    events, as Lambda's event source mappings deliver it (localstack/streams.ts),
+ *    read from DynamoDB Local itself: the stream is the platform's, not a call
+ *    the model of AWS should see.
  * With `likeAws`, the models of localstack/like-aws stand in front of DynamoDB Local
  * and Step Functions, on the ports those would have had.
  */
@@ -136,7 +143,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   try {
     pidFile?.write({ dynamodb: dynamo.process.pid });
-    await ensureTable(dynamo.endpoint, table);
+    await ensureTable(dynamo.endpoint, table, say);
     const dynamoModel = likeAws
       ? await startLikeAwsDynamoDb({ port: options.dynamoDbPort, upstream: dynamo.endpoint, table, settings: likeAws, log: say })
       : undefined;
@@ -198,6 +205,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const url = `http://localhost:${options.httpPort}`;
     await waitFor('serverless offline', async () => (await fetch(`${url}/health`)).ok, 120_000, offline);
 
+    // DynamoDB Local's own endpoint (a restart by the fault tests keeps its port):
+    // the readers take their positions again after it.
+    const streams = await startLocalStreams({
+      dynamoDbEndpoint: dynamo.endpoint,
+      tableName: table.TableName!,
+      mappings: streamMappingsOf(service),
+      lambdaEndpoint,
+      log: say,
+    });
+    stoppers.push(() => streams.stop());
 
     const exited = new Promise<string>((resolveExit) => {
       dynamo.process.once('exit', (code) => resolveExit(`DynamoDB Local exited (code ${code})`));
@@ -214,6 +231,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminApiKey: admin.key,
       adminKeyGenerated: admin.generated,
       exited,
+      streams,
       stop: stopAll,
       faults: {
         stopDynamoDb: () => dynamo.stop(),
