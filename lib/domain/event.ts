@@ -20,7 +20,7 @@ const writable = {
     .int()
     .min(1)
     .max(MAX_STOCK_SHARDS)
-    .meta({ description: 'How many items hold the unsold stock. By default the service chooses one per 1,000 tickets (at least 1, at most 100), so that a large event sells fast.' }),
+    .meta({ description: 'How many items hold the unsold stock. By default the service chooses one per 100 tickets (at least 1, at most 100), so that an event sells fast to a crowd.' }),
 };
 
 export const CreateEventBody = z

@@ -11,13 +11,16 @@ import { type CounterDelta, ZERO_COUNTERS } from './booking';
 export const MAX_STOCK_SHARDS = 100;
 
 /**
- * One shard per this many tickets when the admin does not choose: a sale of
- * N tickets in a minute then asks each shard for about N / 60,000 x 1,000 = 17
- * bookings a second (at one ticket each), far below what one item takes, and an
- * event of 120,000 tickets gets the full 100 shards. Small events keep one
- * shard: nothing to spread, and no tail split over shards.
+ * One shard per this many tickets when the admin does not choose, at most 100.
+ * Under AWS's conflict semantics one shard takes a few dozen bookings a second
+ * before its transactions start cancelling each other (BENCHMARKS.md, "Like
+ * AWS"), and what a sale needs is set by its crowd more than by its size: a
+ * crowd is the same for 300 tickets as for 30,000. Shards are cheap (each a
+ * small item; a refusal, the statistics and an event's page read them all), so
+ * every event of 10,000 tickets or more gets the full 100, and the smallest keep
+ * one: nothing to spread, and no tail split over shards.
  */
-export const TICKETS_PER_SHARD = 1000;
+export const TICKETS_PER_SHARD = 100;
 
 export function defaultStockShards(totalTickets: number): number {
   return Math.min(MAX_STOCK_SHARDS, Math.max(1, Math.ceil(totalTickets / TICKETS_PER_SHARD)));

@@ -1,4 +1,5 @@
 import type { Event } from '../domain/event';
+import type { Shard } from '../domain/stock';
 import type { EventStore } from './events';
 
 /** An event as read, and whether it was read from the table just now. */
@@ -14,23 +15,29 @@ export interface EventRead {
  *
  * Why a copy that may be out of date is safe here: the booking transaction
  * (lib/store/bookings.ts) re-checks everything the copy is used for. It requires
- * the event's `version` to be the copy's, so a booking is never priced or limited
- * by a PATCH it has not seen, and it checks available tickets and the start time
- * itself. A stale copy can only make the transaction fail, and the failure hands
- * back the item as it is (then `saw` keeps that) or says the version moved (then
- * `forget` drops the copy). What a stale copy must never do is refuse a buyer on
- * its own: that is the caller's rule (lib/usecases/bookings.ts), which reads
- * `fresh` before giving any refusal.
+ * the event's `version` to be the copy's on every shard it writes, so a booking is
+ * never priced or limited by a PATCH it has not seen, and each shard checks its
+ * own tickets. A stale copy can only make the transaction fail, and the failure
+ * says the version moved (then `forget` drops the copy). What a stale copy must
+ * never do is refuse a buyer on its own: that is the caller's rule
+ * (lib/usecases/bookings.ts), which reads `fresh` before refusing on the terms,
+ * and every shard before refusing for want of tickets.
  */
 export interface RecentEvents {
   /** The event from the copy kept in this process when it is recent enough, else from the table. */
   get(id: string): Promise<EventRead>;
   /** The event read from the table now (strongly consistent), kept for the next `get`. */
   fresh(id: string): Promise<Event | undefined>;
-  /** Keeps an event as a write just saw it (a transaction's cancellation reason). */
-  saw(event: Event): void;
   /** Drops the copy (the event changed or is gone). */
   forget(id: string): void;
+  /**
+   * The event's shards as this process last read them all, if that was a moment
+   * ago: where the tickets were. A hint for which shard to try, never a ground
+   * for a refusal.
+   */
+  stockOf(id: string): Shard[] | undefined;
+  /** Keeps the shards as a read of every shard just found them. */
+  sawStock(id: string, shards: Shard[]): void;
 }
 
 export interface RecentEventsOptions {
@@ -58,6 +65,7 @@ export function recentEvents(store: Pick<EventStore, 'terms'>, options: RecentEv
   // A Map iterates in insertion order: re-inserting on every store keeps the
   // oldest copy first, which is the one to drop when full.
   const kept = new Map<string, { event: Event; at: number }>();
+  const stock = new Map<string, { shards: Shard[]; at: number }>();
 
   const keep = (event: Event) => {
     if (options.maxAgeMs <= 0) return;
@@ -73,16 +81,35 @@ export function recentEvents(store: Pick<EventStore, 'terms'>, options: RecentEv
     return event;
   };
 
+  // Reads in flight for `get`, by event: concurrent bookings of an event that is
+  // not kept (a cold process in a crowd, or the copy just aged out) share one
+  // read. A read joined after it started may miss a write made in between, so
+  // it is not `fresh` for the one who joined (a refusal then reads again).
+  const reading = new Map<string, Promise<Event | undefined>>();
+
   return {
     async get(id) {
       const copy = kept.get(id);
       if (copy && now() - copy.at < options.maxAgeMs) return { event: copy.event, fresh: false };
-      return { event: await fresh(id), fresh: true };
+      const joined = reading.get(id);
+      if (joined) return { event: await joined, fresh: false };
+      const read = fresh(id).finally(() => reading.delete(id));
+      reading.set(id, read);
+      return { event: await read, fresh: true };
     },
     fresh,
-    saw: keep,
     forget(id) {
       kept.delete(id);
+    },
+    stockOf(id) {
+      const copy = stock.get(id);
+      return copy && now() - copy.at < options.maxAgeMs ? copy.shards : undefined;
+    },
+    sawStock(id, shards) {
+      if (options.maxAgeMs <= 0) return;
+      stock.delete(id);
+      stock.set(id, { shards, at: now() });
+      while (stock.size > options.maxEvents) stock.delete(stock.keys().next().value!);
     },
   };
 }

@@ -12,7 +12,7 @@ import {
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
 import type { StockStore } from '../store/stock';
-import { MAX_STOCK_SHARDS, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
+import { MAX_STOCK_SHARDS, type Move, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
 import type { HoldTimer, IdempotencyCompletion } from '../ports';
@@ -94,7 +94,7 @@ function holdTickets(
   return withRetry(async () => {
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const completion = complete?.(booking);
-    const from = takes ?? [{ shard: pickShard(event.stock_shards, busy), quantity: booking.quantity }];
+    const from = takes ?? (await firstTry(deps, event, booking.quantity, busy));
     takes = undefined;
     const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user, takes: from }, completion);
     switch (outcome.kind) {
@@ -123,12 +123,7 @@ function holdTickets(
       }
       case 'shard-short': {
         // Not a refusal yet: only a read of every shard can say the tickets are gone.
-        const shards = await deps.stock.shards(event);
-        const found = takesFor(shards, booking.quantity, MAX_TAKES, busy);
-        if (!found) {
-          const available = sumShards(shards).available_tickets;
-          throw new InsufficientTicketsError(available, request.quantity);
-        }
+        const found = await takesFromEveryShard(deps, event, booking.quantity, busy);
         if ('consolidate' in found) await deps.stock.move(event.id, found.consolidate);
         else takes = found.takes;
         return RETRY;
@@ -139,6 +134,45 @@ function holdTickets(
         throw new IdempotencyInProgressError();
     }
   });
+}
+
+/**
+ * Where a booking tries first. With no recent read of the shards: a shard at
+ * random. With one (this process read every shard a moment ago): a shard that had
+ * the tickets, at random among those; and when none had them, every shard is read
+ * again first, so that a sold-out event refuses with a read, not a transaction
+ * that would fail (and, on AWS, hold its shard from the buyers who can succeed).
+ */
+async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy: ReadonlySet<number>): Promise<Take[]> {
+  const seen = deps.events.stockOf(event.id);
+  if (!seen) return [{ shard: pickShard(event.stock_shards, busy), quantity }];
+  const hinted = takesFor(
+    seen.filter((s) => s.index < event.stock_shards),
+    quantity,
+    MAX_TAKES,
+    busy,
+  );
+  if (hinted && 'takes' in hinted && hinted.takes.length === 1) return hinted.takes;
+  const found = await takesFromEveryShard(deps, event, quantity, busy);
+  return 'takes' in found ? found.takes : [{ shard: pickShard(event.stock_shards, busy), quantity }];
+}
+
+/**
+ * Reads every shard of the event (strongly consistent) and says where `quantity`
+ * tickets are. The refusal for want of tickets is given here and only here: when
+ * the shards, read just now, hold fewer together.
+ */
+async function takesFromEveryShard(
+  deps: BookingDeps,
+  event: Event,
+  quantity: number,
+  busy: ReadonlySet<number>,
+): Promise<{ takes: Take[] } | { consolidate: Move }> {
+  const shards = await deps.stock.shards(event);
+  deps.events.sawStock(event.id, shards);
+  const found = takesFor(shards, quantity, MAX_TAKES, busy);
+  if (!found) throw new InsufficientTicketsError(sumShards(shards).available_tickets, quantity);
+  return found;
 }
 
 /**

@@ -209,8 +209,8 @@ describe('creating and reading an event', () => {
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       version: 1,
-      stock_shards: 1,
-      stock_span: 1,
+      stock_shards: 3,
+      stock_span: 3,
     });
   });
 

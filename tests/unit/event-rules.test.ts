@@ -13,7 +13,7 @@ describe('creating an event', () => {
   });
 
   it('spreads its stock over the default number of shards for its size, all of them in use', () => {
-    expect(newEvent(CreateEventBody.parse(valid), 'e1', now)).toMatchObject({ stock_shards: 1, stock_span: 1 });
+    expect(newEvent(CreateEventBody.parse(valid), 'e1', now)).toMatchObject({ stock_shards: 3, stock_span: 3 });
     expect(newEvent(CreateEventBody.parse({ ...valid, total_tickets: 120_000 }), 'e1', now)).toMatchObject({ stock_shards: 100, stock_span: 100 });
   });
 

@@ -1,3 +1,4 @@
+import { ZERO_COUNTERS } from '../../lib/domain/booking';
 import type { Event } from '../../lib/domain/event';
 import { NO_COPY, recentEvents } from '../../lib/store/recent-events';
 
@@ -88,16 +89,15 @@ describe('recentEvents: the per-process copy of events a booking plans on', () =
     expect(await recent.get('a')).toEqual({ event: undefined, fresh: true });
   });
 
-  it('saw() replaces the copy with the item a write found, and restarts its age', async () => {
-    const t = table([event('a')]);
+  it('keeps the shards a read found for a moment, as a hint of where the tickets are', () => {
     const time = clock();
-    const recent = recentEvents(t, { maxAgeMs: 1000, maxEvents: 10, now: time.now });
-    await recent.get('a');
+    const recent = recentEvents(table([]), { maxAgeMs: 1000, maxEvents: 10, now: time.now });
+    const shards = [{ index: 0, version: 1, ...ZERO_COUNTERS, available_tickets: 3 }];
+    recent.sawStock('a', shards);
     time.advance(900);
-    recent.saw(event('a', { version: 4 }));
-    time.advance(900);
-    expect(await recent.get('a')).toEqual({ event: event('a', { version: 4 }), fresh: false });
-    expect(t.reads).toEqual(['a']);
+    expect(recent.stockOf('a')).toEqual(shards);
+    time.advance(200);
+    expect(recent.stockOf('a')).toBeUndefined();
   });
 
   it('forget() drops the copy, so the next get() reads the table', async () => {
@@ -126,8 +126,9 @@ describe('recentEvents: the per-process copy of events a booking plans on', () =
     const t = table([event('a')]);
     const recent = recentEvents(t, NO_COPY);
     await recent.get('a');
-    recent.saw(event('a'));
+    recent.sawStock('a', []);
     expect(await recent.get('a')).toEqual({ event: event('a'), fresh: true });
+    expect(recent.stockOf('a')).toBeUndefined();
     expect(t.reads).toEqual(['a', 'a']);
   });
 });

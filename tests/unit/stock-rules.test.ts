@@ -54,14 +54,14 @@ function applyMoves(available: number[], moves: Move[]): number[] {
 describe('the default number of shards', () => {
   it('is one for a small event', () => {
     expect(defaultStockShards(1)).toBe(1);
-    expect(defaultStockShards(300)).toBe(1);
-    expect(defaultStockShards(1000)).toBe(1);
+    expect(defaultStockShards(100)).toBe(1);
   });
 
-  it('is one per started 1,000 tickets', () => {
-    expect(defaultStockShards(1001)).toBe(2);
-    expect(defaultStockShards(5000)).toBe(5);
-    expect(defaultStockShards(99_500)).toBe(100);
+  it('is one per started 100 tickets', () => {
+    expect(defaultStockShards(101)).toBe(2);
+    expect(defaultStockShards(300)).toBe(3);
+    expect(defaultStockShards(5000)).toBe(50);
+    expect(defaultStockShards(9_950)).toBe(100);
   });
 
   it('is capped at 100, what one transaction can hold', () => {
