@@ -88,6 +88,9 @@ interface Variant {
  * the event as an admin creates it, with the shards the service chooses for its
  * size (defaultStockShards: 10 for 1,000 tickets).
  *
+ * Then the most shards an event may have (what every event of 10,000 tickets or
+ * more gets), to see how the conflicts fall with the shards at the same crowd.
+ *
  * The sale "without conflicts" of the first runs is gone: it showed what binds
  * once the hot item's conflicts are gone (the partitions, StartExecution), and
  * the design's own sale now shows that, with conflicts on.
@@ -95,7 +98,10 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { id: 'one-shard', label: 'baseline: 1 stock item', models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'], stockShards: 1, design: false },
   { id: 'sharded', label: 'design: default shards', models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'], design: true },
+  { id: 'sharded-100', label: 'design: 100 shards', models: ['conflicts', 'tokens', 'partitions', 'sfn-throttle'], stockShards: 100, design: true },
 ];
+/** Bookings made one at a time before the sale: the request's own latency, with no queue in front of it. */
+const ALONE = 40;
 
 const stackLogOf = (v: Variant) => resolve(ROOT, `.data/bench/like-aws-${v.id}-stack.log`);
 const attemptsFileOf = (v: Variant) => resolve(ROOT, `.data/bench/like-aws-${v.id}-attempts.json`);
@@ -142,6 +148,7 @@ async function saleUnder(ctx: BenchContext, variant: Variant): Promise<ModelRun>
   try {
     const buyers = await registerBuyers(stack.http, BUYERS);
     await warmUpHandlers(stack, buyers[0]!);
+    const alone = await bookingsAlone(stack, variant, buyers);
     const { id: eventId, stockShards } = await createSaleEvent(stack, variant);
     const items = await itemsOfSale(stack, eventId);
     // The sale's figures only: the buyers' registration and the warm-up are not part of it.
@@ -172,6 +179,7 @@ async function saleUnder(ctx: BenchContext, variant: Variant): Promise<ModelRun>
       eventId,
       stockShards,
       items,
+      alone,
       sale,
       model,
       verified,
@@ -267,6 +275,26 @@ async function warmUpHandlers({ http, adminKey }: ModelStack, buyer: Buyer): Pro
   await http.expect(201, 'POST', '/bookings', { key: buyer.key, json: { event_id: warm.id, quantity: 1 } });
   await http.expect(200, 'GET', `/events/${warm.id}/stats`, { key: adminKey });
   await http.expect(200, 'GET', `/bookings?event_id=${warm.id}&limit=10`, { key: adminKey });
+}
+
+/**
+ * ALONE bookings, one after the other, by different buyers, on an event of the
+ * variant's shards: what one request costs when nothing queues in front of it
+ * (the authorizer, the event's terms, one transaction; the timer is the stream's).
+ * Then a pause, so that the stream has handed their holds to the timers before
+ * the sale's figures start.
+ */
+async function bookingsAlone({ http, adminKey }: ModelStack, variant: Variant, buyers: Buyer[]): Promise<Summary> {
+  const json = { ...eventJson('One at a time', ALONE * 10, PRICE), ...(variant.stockShards === undefined ? {} : { stock_shards: variant.stockShards }) };
+  const event = await http.expect<{ id: string }>(201, 'POST', '/events', { key: adminKey, json });
+  const ms: number[] = [];
+  for (let i = 0; i < ALONE; i++) {
+    const started = performance.now();
+    await http.expect(201, 'POST', '/bookings', { key: buyers[i % buyers.length]!.key, json: { event_id: event.id, quantity: 1 }, agent: buyers[i % buyers.length]!.agent });
+    ms.push(since(started));
+  }
+  await sleep(3000);
+  return summarize(ms);
 }
 
 async function createSaleEvent({ http, adminKey }: ModelStack, variant: Variant): Promise<{ id: string; stockShards: number }> {
@@ -615,6 +643,8 @@ interface ModelRun {
   eventId: string;
   stockShards: number;
   items: { shard: ItemUnits; event: ItemUnits };
+  /** Latency of a booking made with nothing else in flight. */
+  alone: Summary;
   sale: Sale;
   model: { dynamoDb: LikeAwsDynamoDbStats; stepFunctions: LikeAwsStepFunctionsStats };
   verified: Verified;
@@ -774,7 +804,7 @@ function printTables(run: ModelRun): void {
     table(
       `${run.variant.label}: latency (client side, one attempt)`,
       ['answers', 'n', 'p50', 'p95', 'p99', 'max'],
-      [latencyRow('all', sale.latency.all), latencyRow('201 booked', sale.latency.booked), latencyRow('409 sold out', sale.latency.refused), latencyRow('503 busy', sale.latency.busy)],
+      [latencyRow(`201, one booking at a time before the sale (an event of ${run.stockShards} shards)`, run.alone), latencyRow('all', sale.latency.all), latencyRow('201 booked', sale.latency.booked), latencyRow('409 sold out', sale.latency.refused), latencyRow('503 busy', sale.latency.busy)],
     ),
   );
   const cpuTotal = Object.values(sale.cpu).reduce((n, v) => n + v, 0);
@@ -810,6 +840,7 @@ function printComparison(runs: ModelRun[]): void {
         row('over the one-partition ceiling', (r) => `${fmt.x(r.sale.bookingsPerSecond / onePartitionCeiling(r))} of ${fmt.n(onePartitionCeiling(r), 0)}/s`),
         row('over the baseline', (r) => fmt.x(r.sale.bookingsPerSecond / runs[0]!.sale.bookingsPerSecond)),
         row('attempts answered per second while on sale', (r) => fmt.n(r.sale.attemptsPerSecondOnSale, 1)),
+        row('latency p50 / p95, one booking at a time', (r) => `${fmt.ms(r.alone.p50, 0)} / ${fmt.ms(r.alone.p95, 0)}`),
         row('latency p50 / p95, all attempts', (r) => `${fmt.ms(r.sale.latency.all.p50, 0)} / ${fmt.ms(r.sale.latency.all.p95, 0)}`),
         row('latency p50 / p95 of a 201', (r) => `${fmt.ms(r.sale.latency.booked.p50, 0)} / ${fmt.ms(r.sale.latency.booked.p95, 0)}`),
         row('sold out at / unsold when stopped', (r) => (r.sale.soldOut ? fmt.ms(r.sale.sellOutMs, 0) : `unsold ${pct(r.sale.unsoldShare)}`)),
@@ -874,7 +905,7 @@ function figuresOf(run: ModelRun): Record<string, unknown> {
     hot_partitions: hotPartitions(model.dynamoDb).map((p) => ({ ...p, label: label(p, run.eventId), what: whatIs(p, run.eventId), units_per_second: round(p.units / sellingS, 1) })),
     stepfunctions_model: model.stepFunctions,
     start_executions_per_second: round(model.stepFunctions.starts / sellingS, 1),
-    latency_ms: sale.latency,
+    latency_ms: { ...sale.latency, one_at_a_time: run.alone },
     sale_cpu_seconds: sale.cpu,
     event_loop_delay_ms: { p50: round(sale.eventLoopDelayMs.p50, 1), p99: round(sale.eventLoopDelayMs.p99, 1), max: round(sale.eventLoopDelayMs.max, 1) },
     final_stats: verified.stats,
