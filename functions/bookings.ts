@@ -7,7 +7,7 @@ import { bookingsRoutes as routes } from '../lib/http/routes/bookings';
 import { cancelBooking, createBooking, getBooking, listBookings } from '../lib/usecases/bookings';
 import { payBooking } from '../lib/usecases/holds';
 import { stores } from '../lib/wiring/stores';
-import { bookingDeps, gateway } from '../lib/wiring/with-step-functions';
+import { bookingDeps, gateway } from '../lib/wiring/booking-deps';
 
 export const create = idempotentRoute(routes.createBooking, stores.idempotency, {
   run: ({ body, caller }, complete) =>

@@ -58,9 +58,9 @@ export const start = middy<StreamEvent, BatchResponse>()
     logger.info('hold timers started', { holds: holds.length, timers: started.map((b) => b.id) });
     if (failed.length > 0) {
       logger.warn('hold timers not started: their records go back to the stream', {
-        timers: failed.map(({ batch, error }) => ({ id: batch.id, holds: batch.booking_ids?.length, error })),
+        timers: failed.map(({ batch, error }) => ({ id: batch.id, holds: batch.booking_ids.length, error })),
       });
     }
-    const again = failed.flatMap(({ batch }) => (batch.booking_ids ?? []).flatMap((id) => recordsOf.get(id) ?? []));
+    const again = failed.flatMap(({ batch }) => batch.booking_ids.flatMap((id) => recordsOf.get(id) ?? []));
     return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
   });

@@ -5,23 +5,19 @@ import { logger } from '../lib/http/logger';
 import { count, publishMetrics } from '../lib/http/metrics';
 import { requireEvent } from '../lib/invocation';
 import { expireHolds, MAX_HOLDS_PER_BATCH } from '../lib/usecases/hold-timers';
-import { expireHold, type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
-import { bookingDeps } from '../lib/wiring/with-step-functions';
+import { type ExpiryResult, sweepExpiredHolds } from '../lib/usecases/holds';
+import { bookingDeps } from '../lib/wiring/booking-deps';
 
 /** The booking-hold state machine's input, which it passes on to this function: a batch of holds. */
-const HoldBatchInput = z.object({ booking_ids: z.array(z.string().min(1)).min(1).max(MAX_HOLDS_PER_BATCH) });
-/**
- * One booking's hold: the input of the executions that the booking path starts
- * itself (named after the booking), and of those already waiting when the
- * batched timers were deployed.
- */
-const OneHoldInput = z.object({ booking_id: z.string().min(1) });
-const ExpireInput = z.union([HoldBatchInput, OneHoldInput]);
+const ExpireInput = z.object({ booking_ids: z.array(z.string().min(1)).min(1).max(MAX_HOLDS_PER_BATCH) });
 type ExpireInput = z.infer<typeof ExpireInput>;
 
-type ExpireOutput =
-  | { booking_id: string; result: ExpiryResult }
-  | { holds: number; expired: number; already_final: number; not_found: number };
+interface ExpireOutput {
+  holds: number;
+  expired: number;
+  already_final: number;
+  not_found: number;
+}
 
 /** Thrown so that the state machine's Retry tries again: its clock fired before expires_at. */
 class HoldNotYetDueError extends Error {
@@ -42,15 +38,9 @@ class HoldsNotEndedError extends Error {
  */
 export const expire = middy<ExpireInput, ExpireOutput>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(
-    requireEvent(
-      ExpireInput,
-      '{ "booking_ids": ["<the ids of the bookings whose holds end>"] } (or { "booking_id": "<one booking id>" })',
-    ),
-  )
+  .use(requireEvent(ExpireInput, '{ "booking_ids": ["<the ids of the bookings whose holds end>"] }'))
   .use(publishMetrics())
   .handler(async (input) => {
-    if (!('booking_ids' in input)) return expireOne(input.booking_id);
     const { results, failures } = await expireHolds(bookingDeps, input.booking_ids);
     const outcomes = Object.values(results);
     const tally = (result: ExpiryResult) => outcomes.filter((r) => r === result).length;
@@ -58,6 +48,10 @@ export const expire = middy<ExpireInput, ExpireOutput>()
     count('HoldsExpired', output.expired);
     const notYetDue = Object.keys(results).filter((id) => results[id] === 'not-yet-due');
     logger.info('holds ended', { ...output, not_yet_due: notYetDue.length, failed: failures.length });
+    if (output.not_found > 0) {
+      // Bookings are never deleted: a timer for one that does not exist was started for nothing.
+      logger.warn('holds of bookings that do not exist', { booking_ids: Object.keys(results).filter((id) => results[id] === 'not-found') });
+    }
     if (failures.length > 0) {
       logger.warn('holds not ended: the state machine retries the batch', { failures });
       throw new HoldsNotEndedError(`${failures.length} of ${output.holds} holds could not be ended yet`, { cause: failures[0]!.error });
@@ -65,14 +59,6 @@ export const expire = middy<ExpireInput, ExpireOutput>()
     if (notYetDue.length > 0) throw new HoldNotYetDueError(`${notYetDue.length} of ${output.holds} holds are not due yet (${notYetDue[0]}, ...)`);
     return output;
   });
-
-async function expireOne(booking_id: string): Promise<ExpireOutput> {
-  const result = await expireHold(bookingDeps, booking_id);
-  logger.info('hold ended', { booking_id, result });
-  if (result === 'expired') count('HoldsExpired');
-  if (result === 'not-yet-due') throw new HoldNotYetDueError(`Booking ${booking_id} is not due yet`);
-  return { booking_id, result };
-}
 
 /** Every minute: expires PENDING bookings whose hold ran out and that no execution ended. */
 export const sweep = middy<unknown, { found: number; expired: number }>()

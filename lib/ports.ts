@@ -7,16 +7,15 @@
 
 /**
  * Holds that one timer ends together (lib/usecases/hold-timers.ts makes them from
- * the table's stream). A booking passed as it is, `{ id, expires_at }` without
- * `booking_ids`, is the batch of its own hold, named after it: what the booking
- * path starts while it still starts a timer itself.
+ * the table's stream).
  */
 export interface HoldBatch {
   /** Names the batch's timer; the same holds give the same id, so starting a batch twice starts one timer. */
   id: string;
   /** When every hold of the batch has run out: the latest `expires_at` among them. */
   expires_at: string;
-  booking_ids?: readonly string[];
+  /** The bookings whose holds the timer ends, sorted. */
+  booking_ids: readonly string[];
 }
 
 /**

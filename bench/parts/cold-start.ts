@@ -198,7 +198,10 @@ async function prepareRequests(dynamo: BenchDynamo, adminKey: string): Promise<{
       const b = await aBooking();
       return httpEvent('POST /bookings/{id}/payment', `/bookings/${b.id}/payment`, { caller, params: { id: b.id }, body: { payment_token: 'tok_visa' } });
     },
-    expireBooking: async () => ({ booking_id: (await anExpiredBooking()).id }),
+    expireBooking: async () => {
+      const b = await anExpiredBooking();
+      return { booking_ids: [b.id], expires_at: b.expires_at };
+    },
     notFound: async () => {
       // The catch-all: API Gateway sends a path no route serves to `$default`.
       const request = httpEvent('GET /no-such-path', '/no-such-path');
@@ -220,7 +223,7 @@ function expectedAnswer(c: Case): string {
     deleteEvent: '204',
     notFound: '404',
   };
-  return expected[c.label] ?? (c.bundle.fn === 'expireBooking' ? 'expired' : c.bundle.fn === 'sweepExpiredHolds' ? 'found:' : '200');
+  return expected[c.label] ?? (c.bundle.fn === 'expireBooking' ? '"expired":1' : c.bundle.fn === 'sweepExpiredHolds' ? 'found:' : '200');
 }
 
 function httpEvent(routeKey: string, rawPath: string, options: { caller?: Caller; body?: unknown; params?: Record<string, string>; query?: Record<string, string> } = {}) {

@@ -8,13 +8,6 @@ import type { BookingDeps } from '../../lib/usecases/bookings';
 import { createEvent } from '../../lib/usecases/events';
 
 /**
- * The parts that call the use cases in-process measure what DynamoDB does; the real
- * hold timer is a Step Functions StartExecution, which the flash sale measures over
- * HTTP, so here it starts nothing.
- */
-const noHoldTimer: BookingDeps['holds'] = { start: async () => undefined };
-
-/**
  * What the booking use cases run with, wired as in the deployed functions, on a
  * bench table. `eventCopy` defaults to what is deployed (RECENT); NO_COPY makes
  * every booking read its event.
@@ -25,7 +18,6 @@ export function bookingDepsOn(table: Table, options: { eventCopy?: RecentEventsO
     events: recentEvents(events, options.eventCopy ?? RECENT),
     bookings: bookingStore(table),
     stock: events.stock,
-    holds: noHoldTimer,
     holdSeconds: options.holdSeconds ?? 900,
     clock: () => new Date(),
   };

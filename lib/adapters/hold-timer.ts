@@ -12,13 +12,9 @@ export function sfnClient(): SFNClient {
 
 /**
  * The execution's input, which the state machine hands whole to the expire
- * Lambda: the batch's booking ids and when to fire. A booking passed alone (the
- * booking path's own start) keeps the input its executions always had, so that
- * the expire Lambda and anyone reading executions see no change until that path
- * stops starting timers.
+ * Lambda: the batch's booking ids and when to fire.
  */
 export function executionInput(batch: HoldBatch): string {
-  if (!batch.booking_ids) return JSON.stringify({ booking_id: batch.id, expires_at: batch.expires_at });
   return JSON.stringify({ booking_ids: batch.booking_ids, expires_at: batch.expires_at });
 }
 

@@ -215,11 +215,6 @@ export function confirmDelta(booking: Pick<Booking, 'quantity' | 'amount_cents'>
   };
 }
 
-/** The change that undoes `delta` (a booking withdrawn as if it had never been made). */
-export function reverseDelta(delta: CounterDelta): CounterDelta {
-  return Object.fromEntries(Object.entries(delta).map(([name, change]) => [name, change === 0 ? 0 : -change])) as unknown as CounterDelta;
-}
-
 /** Statistics are the sum of the event's shards: a few reads, whatever the number of bookings. */
 export const EventStats = z
   .object({

@@ -125,21 +125,29 @@ export function cutFrom(shards: readonly Pick<Shard, 'index' | 'available_ticket
   return left === 0 ? takes : undefined;
 }
 
-/** Where the tickets a raised total adds go: spread evenly over the first `maxShards` shards in use. */
-export function addTo(stockShards: number, added: number, maxShards: number): Take[] {
-  const over = Math.min(stockShards, maxShards);
-  return splitEvenly(added, over)
-    .map((quantity, shard) => ({ shard, quantity }))
-    .filter((take) => take.quantity > 0);
+/**
+ * Where the tickets a raised total adds go: all of them to the emptiest shard in
+ * use. One shard, so that the PATCH's transaction holds one shard from the
+ * buyers, not all of them; the emptiest, so that the stock ends as even as it
+ * can without a move.
+ */
+export function addTo(shards: readonly Pick<Shard, 'index' | 'available_tickets'>[], stockShards: number, added: number): Take[] {
+  const inUse = shards.filter((s) => s.index < stockShards);
+  const emptiest = inUse.reduce<Pick<Shard, 'index' | 'available_tickets'> | undefined>(
+    (best, s) => (best === undefined || s.available_tickets < best.available_tickets ? s : best),
+    undefined,
+  );
+  return [{ shard: emptiest?.index ?? 0, quantity: added }];
 }
 
 /**
  * The moves that leave the stock spread evenly over the shards in use (indexes
  * below `stockShards`) and none on the shards beyond them (left by a reshard to
  * fewer): each retired shard's stock goes to the shards in use, then the fullest
- * shards give to the emptiest until no two differ by more than one ticket, or
- * by more than `tolerance` of an even share. Held and sold tickets stay where
- * they are: only the sum of those matters.
+ * shards give to the emptiest until every shard in use is within `tolerance` of
+ * an even share (at least one ticket) of it: a move costs a transaction that
+ * competes with buyers, so a shard a few tickets off is left as it is. Held and
+ * sold tickets stay where they are: only the sum of those matters.
  */
 export function rebalanceMoves(shards: readonly Pick<Shard, 'index' | 'available_tickets'>[], stockShards: number, tolerance = 0.1): Move[] {
   const level = new Map(shards.map((s) => [s.index, s.available_tickets]));

@@ -1,11 +1,11 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, reverseDelta, ZERO_COUNTERS } from '../domain/booking';
+import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, ZERO_COUNTERS } from '../domain/booking';
 import type { Take } from '../domain/stock';
 import { type Table, transactionToken } from './client';
 import { cancelledTransaction, lostARace } from './conditions';
 import type { IdempotencyCompletion } from '../ports';
-import { completionUndo, completionUpdate } from './idempotency';
+import { completionUpdate } from './idempotency';
 import {
   bookingIndexKeys,
   bookingsByEventStatus,
@@ -82,12 +82,6 @@ export interface BookingStore {
    * still running (a payment) or over (an expiry) at `now`.
    */
   transition(from: Booking, next: Booking, change: Transition): Promise<TransitionOutcome | typeof RETRY>;
-  /**
-   * Takes back a PENDING booking that must not stand (its hold timer could not be
-   * started): deletes it and returns its tickets, as if it had never been made,
-   * and forgets the Idempotency-Key record its transaction completed, if any.
-   */
-  withdraw(booking: Booking, idempotency?: IdempotencyCompletion): Promise<boolean | typeof RETRY>;
   /** The ids of PENDING bookings whose hold ran out by `now` (at most `limit`). */
   expiredPending(now: Date, limit: number): Promise<string[]>;
   list(filter: BookingFilter, page: PageRequest): Promise<Page<Booking>>;
@@ -360,45 +354,6 @@ export function bookingStore(table: Table): BookingStore {
           if (current?.change_id === changeId && current.status === next.status) return { kind: 'done', booking: current };
           return { kind: 'status-changed', current };
         }
-        if (lostARace(cancelled)) return RETRY;
-        throw error;
-      }
-    },
-
-    async withdraw(booking, idempotency) {
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            ClientRequestToken: transactionToken(),
-            TransactItems: [
-              {
-                Delete: {
-                  TableName,
-                  Key: keys.booking(booking.id),
-                  ConditionExpression: '#status = :pending',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':pending': 'PENDING' },
-                },
-              },
-              countAction(TableName, booking.event_id, shardOf(booking), reverseDelta(holdDelta(booking))),
-              {
-                Update: {
-                  TableName,
-                  Key: keys.tally(booking.event_id, booking.user_id),
-                  UpdateExpression: 'SET tickets = tickets - :q',
-                  ExpressionAttributeValues: { ':q': booking.quantity },
-                },
-              },
-              ...(idempotency ? [{ Delete: completionUndo(idempotency, TableName) }] : []),
-            ],
-          }),
-        );
-        return true;
-      } catch (error) {
-        const cancelled = cancelledTransaction(error);
-        // No longer PENDING (expired or cancelled meanwhile, or withdrawn by an
-        // earlier attempt whose answer was lost): its tickets went back already.
-        if (cancelled?.reasons[0]?.code === 'ConditionalCheckFailed') return false;
         if (lostARace(cancelled)) return RETRY;
         throw error;
       }

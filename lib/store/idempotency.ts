@@ -34,19 +34,10 @@ export type ClaimOutcome =
 
 type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
-type TransactDelete = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Delete']>;
-
-/**
- * The write that completes a claim, to be put inside the transaction that does the
- * work, and the one that forgets it again, for a transaction that takes that work
- * back (a booking withdrawn): a key whose work was undone must let a retry do it.
- */
+/** The write that completes a claim, to be put inside the transaction that does the work. */
 class ClaimCompletion implements IdempotencyCompletion {
   readonly kind = 'idempotency-completion';
-  constructor(
-    readonly update: (tableName: string) => TransactUpdate,
-    readonly undo: (tableName: string) => TransactDelete,
-  ) {}
+  constructor(readonly update: (tableName: string) => TransactUpdate) {}
 }
 
 const ofThisStore = (completion: IdempotencyCompletion): ClaimCompletion => {
@@ -59,10 +50,6 @@ export function completionUpdate(completion: IdempotencyCompletion, tableName: s
   return ofThisStore(completion).update(tableName);
 }
 
-/** The transaction item that deletes the record a completion completed (still this request's). */
-export function completionUndo(completion: IdempotencyCompletion, tableName: string): TransactDelete {
-  return ofThisStore(completion).undo(tableName);
-}
 
 export interface IdempotencyStore {
   claim(scope: IdempotencyScope, fingerprint: string, now: Date): Promise<ClaimOutcome>;
@@ -182,13 +169,7 @@ export function idempotencyStore(table: Table): IdempotencyStore {
     },
 
     completion(claim, response, now) {
-      return new ClaimCompletion(completeUpdate(claim, response, now), (tableName) => ({
-        TableName: tableName,
-        Key: keys.idempotency(claim.scope.user_id, claim.scope.operation, claim.scope.key),
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':token': claim.token },
-      }));
+      return new ClaimCompletion(completeUpdate(claim, response, now));
     },
 
     // A failed condition: completed already (by this request, an answer lost) or

@@ -27,10 +27,11 @@ export interface RetryPolicy {
  * buyer who lost must find a gap between the others' transactions, and with a few
  * writers on one event a handful of attempts is not always enough. The SDK waits at most about a second before
  * its one resend (its throttling backoff), so a step spends at most the budget
- * plus one attempt in retries. A booking's request has at most three steps in
- * series (the booking, the hold timer's start, its withdrawal when the start fails,
- * with a budget of its own): about 5 + 1 + 1 + 1.5 + 1 s at worst, inside the
- * functions' 10 s timeout. A timed-out function is answered by API Gateway, not
+ * plus one attempt in retries. A booking's request is one such step (its hold
+ * timer starts from the table's stream, off the request), a payment two (the
+ * confirmation, and the read that settles an unknown outcome): at most about
+ * 5 + 1 + 5 + 1 s, inside the functions' 10 s timeout only because the second runs
+ * when the first failed fast. A timed-out function is answered by API Gateway, not
  * with our problem+json, and leaves the client not knowing what happened.
  */
 export const SDK_MAX_ATTEMPTS = 2;

@@ -7,7 +7,6 @@ import {
   InsufficientTicketsError,
   NotFoundError,
   PerUserLimitError,
-  ServiceUnavailableError,
 } from '../domain/errors';
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
@@ -15,22 +14,21 @@ import type { StockStore } from '../store/stock';
 import { MAX_STOCK_SHARDS, type Move, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
-import type { HoldTimer, IdempotencyCompletion } from '../ports';
+import type { IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
 import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
 
+/** How many times one attempt tries again at once on what a failed transaction taught it. */
+const NEWS_PER_ATTEMPT = 4;
+
 /** One transaction holds the tally, the booking and the key record besides the shards it takes from. */
 const MAX_TAKES = MAX_STOCK_SHARDS - 3;
-
-/** Taking a booking back is short work on a few items: a shorter budget, within the request's. */
-const WITHDRAW_RETRY = { ...DEFAULT_RETRY, budgetMs: 1500 };
 
 export interface BookingDeps {
   /** The event store behind a short per-process copy (lib/store/recent-events.ts). */
   events: RecentEvents;
   bookings: BookingStore;
   stock: StockStore;
-  holds: HoldTimer;
   holdSeconds: number;
   clock: Clock;
   /** Where a use case reports what went wrong without failing the request. */
@@ -43,15 +41,15 @@ export interface BookingDeps {
  * 1. Plan the booking (`plan` below) on the event as recently read: price it, or
  *    refuse it (404, 422, 409), but refuse only on a fresh read.
  * 2. Run the booking transaction (lib/store/bookings.ts), which re-checks all of
- *    it atomically. A failed condition becomes its problem; a PATCH that landed in
- *    between (or a copy older than it) means plan again on a fresh read; a
- *    transaction conflict or throttle is retried with backoff, under the same
- *    booking id, so an attempt applied but unanswered is found, not repeated.
- * 3. Start the hold timer (a Step Functions execution that expires the booking).
- *    If it cannot be started, take the booking back (its tickets return at once,
- *    its key record is forgotten) and answer 503: no hold is left without
- *    something that will end it. Should even the withdrawal not land, the booking
- *    stands, answered 201, and the sweeper ends the hold at expires_at.
+ *    it atomically, on a shard of the event's stock (`holdTickets` below). A
+ *    failed condition becomes its problem; a PATCH that landed in between (or a
+ *    copy older than it) means plan again on a fresh read; a transaction conflict
+ *    or throttle is retried with backoff on another shard, under the same booking
+ *    id, so an attempt applied but unanswered is found, not repeated.
+ * The request ends there. The hold's timer is started from the table's stream
+ * (lib/usecases/hold-timers.ts): the new booking is the outbox entry, so no hold
+ * is left without a timer whatever happens to this function after its
+ * transaction, and the booking pays nothing for the timer.
  * `complete` adds the Idempotency-Key record's completion to the transaction.
  */
 export async function createBooking(
@@ -59,23 +57,7 @@ export async function createBooking(
   request: { user_id: string; event_id: string; quantity: number },
   complete?: (booking: Booking) => IdempotencyCompletion,
 ): Promise<Booking> {
-  const { booking, completion } = await holdTickets(deps, request, complete);
-  try {
-    await deps.holds.start(booking);
-  } catch (error) {
-    try {
-      await withRetry(() => deps.bookings.withdraw(booking, completion), WITHDRAW_RETRY);
-    } catch (withdrawal) {
-      // Neither the timer nor the withdrawal: the booking stands, as its key record
-      // says, and the sweeper is its timer (it ends every hold that is due).
-      deps.log?.('a hold without its timer: the sweeper will end it', { booking_id: booking.id, cause: error, withdrawal });
-      return booking;
-    }
-    throw new ServiceUnavailableError('The hold on the tickets could not be started, so nothing was held; retry shortly', 2, {
-      cause: error,
-    });
-  }
-  return booking;
+  return (await holdTickets(deps, request, complete)).booking;
 }
 
 function holdTickets(
@@ -89,50 +71,70 @@ function holdTickets(
   const id = randomUUID();
   // Shards that cancelled or throttled this request's transaction: tried last.
   const busy = new Set<number>();
-  // Where the tickets come from when a read of every shard said so (the tail).
-  let takes: Take[] | undefined;
+  const started = Date.now();
   return withRetry(async () => {
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const completion = complete?.(booking);
-    const from = takes ?? (await firstTry(deps, event, booking.quantity, busy));
-    takes = undefined;
-    const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user, takes: from }, completion);
-    switch (outcome.kind) {
-      case 'created':
-        return { booking: { ...booking, stock_shard: from[0]!.shard }, completion };
-      case 'created-before': {
-        const stored = await deps.bookings.get(id);
-        if (!stored) throw new Error(`Booking ${id} was written by this request but cannot be read`);
-        return { booking: stored, completion };
+    let from = await firstTry(deps, event, booking.quantity, busy);
+    // A shard short of tickets, behind the event, or busy with another buyer's
+    // transaction while others are not, is news rather than a lost race: try
+    // again at once with what was learnt, a few times, before backing off, but
+    // not past the request's retry budget (then it is a 503, never a function
+    // timed out).
+    for (let news = 0; news < NEWS_PER_ATTEMPT && Date.now() - started < DEFAULT_RETRY.budgetMs; news++) {
+      const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user, takes: from }, completion);
+      switch (outcome.kind) {
+        case 'created':
+          return { booking: { ...booking, stock_shard: from[0]!.shard }, completion };
+        case 'created-before': {
+          const stored = await deps.bookings.get(id);
+          if (!stored) throw new Error(`Booking ${id} was written by this request but cannot be read`);
+          return { booking: stored, completion };
+        }
+        case 'contended': {
+          // Another buyer's transaction holds that shard: go to another at once
+          // while one is left that has not been busy for this request; back off
+          // only when every shard has been.
+          for (const shard of outcome.shards) busy.add(shard);
+          const free = from.length === 1 && outcome.shards.length > 0 && busy.size < event.stock_shards;
+          if (free) {
+            from = [{ shard: pickShard(event.stock_shards, busy), quantity: booking.quantity }];
+            continue;
+          }
+          busy.clear();
+          return RETRY;
+        }
+        case 'event-changed':
+          deps.events.forget(request.event_id);
+          return RETRY;
+        case 'shard-missing':
+        case 'shard-behind': {
+          // The event as the table has it now: gone (404), or changed by a PATCH
+          // that has not reached this shard yet, which this request then finishes.
+          const fresh = await deps.events.fresh(request.event_id);
+          if (!fresh) throw new NotFoundError('event', request.event_id);
+          if (fresh.version !== event.version) return RETRY;
+          if (outcome.kind === 'shard-behind') await deps.stock.rollForward(fresh.id, outcome.shard, fresh.version);
+          else if (outcome.shard < fresh.stock_span) await deps.stock.create(fresh.id, [{ index: outcome.shard, available: 0 }], fresh.version);
+          continue;
+        }
+        case 'shard-short': {
+          // Not a refusal yet: only a read of every shard can say the tickets are gone.
+          const found = await takesFromEveryShard(deps, event, booking.quantity, busy);
+          if ('consolidate' in found) {
+            await deps.stock.move(event.id, found.consolidate);
+            return RETRY;
+          }
+          from = found.takes;
+          continue;
+        }
+        case 'per-user-limit':
+          throw new PerUserLimitError(event.max_per_user ?? 0, outcome.held, request.quantity);
+        case 'idempotency-lost':
+          throw new IdempotencyInProgressError();
       }
-      case 'contended':
-        for (const shard of outcome.shards) busy.add(shard);
-        return RETRY;
-      case 'event-changed':
-        deps.events.forget(request.event_id);
-        return RETRY;
-      case 'shard-missing':
-      case 'shard-behind': {
-        // The event as the table has it now: gone (404), or changed by a PATCH
-        // that has not reached this shard yet, which this request then finishes.
-        const fresh = await deps.events.fresh(request.event_id);
-        if (!fresh) throw new NotFoundError('event', request.event_id);
-        if (outcome.kind === 'shard-behind') await deps.stock.rollForward(fresh.id, outcome.shard, fresh.version);
-        else if (outcome.shard < fresh.stock_span) await deps.stock.create(fresh.id, [{ index: outcome.shard, available: 0 }], fresh.version);
-        return RETRY;
-      }
-      case 'shard-short': {
-        // Not a refusal yet: only a read of every shard can say the tickets are gone.
-        const found = await takesFromEveryShard(deps, event, booking.quantity, busy);
-        if ('consolidate' in found) await deps.stock.move(event.id, found.consolidate);
-        else takes = found.takes;
-        return RETRY;
-      }
-      case 'per-user-limit':
-        throw new PerUserLimitError(event.max_per_user ?? 0, outcome.held, request.quantity);
-      case 'idempotency-lost':
-        throw new IdempotencyInProgressError();
     }
+    return RETRY;
   });
 }
 

@@ -4,10 +4,15 @@ import { type CreateEventInput, type Event, type EventWithStock, newEvent, ticke
 import { addTo, cutFrom, MAX_STOCK_SHARDS, rebalanceMoves, sumShards, type Take, takesFor } from '../domain/stock';
 import type { EventStore } from '../store/events';
 import type { Page, PageRequest } from '../store/pagination';
-import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
+import { isTransient } from '../faults';
+import { RETRY, withRetry } from '../store/retry';
 
-/** Evening out the stock after a PATCH is done on its own budget: it helps the next sale, the PATCH has landed. */
-const REBALANCE_RETRY = { ...DEFAULT_RETRY, budgetMs: 2000 };
+/**
+ * Evening out the stock after a PATCH stops after this long: it helps the sale,
+ * but the PATCH has landed, and the request must end well inside the function's
+ * timeout (lib/store/retry.ts).
+ */
+const REBALANCE_MS = 2000;
 
 /** Besides the event item, one transaction holds at most this many shards. */
 const SHARDS_PER_TRANSACTION = MAX_STOCK_SHARDS - 1;
@@ -38,8 +43,8 @@ export function listEvents(store: EventStore, page: PageRequest): Promise<Page<E
 /**
  * Applies a partial update.
  * 1. Read the event and every shard of its stock; 404 if absent.
- * 2. If total_tickets changes, work out where the difference goes: added evenly
- *    over the shards, or taken from the fullest (409 if the new total is below
+ * 2. If total_tickets changes, work out where the difference goes: added to the
+ *    emptiest shard, or taken from the fullest (409 if the new total is below
  *    the tickets already sold or held).
  * 3. Growing to more shards: create the new ones first, empty, so that no booking
  *    is ever sent to a shard that does not exist.
@@ -60,7 +65,7 @@ export async function updateEvent(store: EventStore, id: string, changes: Update
     let restock: Take[] = [];
     if (changes.total_tickets !== undefined) {
       const delta = ticketDelta({ total_tickets: current.total_tickets, available_tickets: sumShards(shards).available_tickets }, changes.total_tickets);
-      if (delta > 0) restock = addTo(Math.min(current.stock_shards, stockShards), delta, SHARDS_PER_TRANSACTION);
+      if (delta > 0) restock = addTo(shards, Math.min(current.stock_shards, stockShards), delta);
       if (delta < 0) {
         const cut = cutFrom(shards, -delta, SHARDS_PER_TRANSACTION);
         if (!cut) {
@@ -100,33 +105,42 @@ export async function updateEvent(store: EventStore, id: string, changes: Update
         return RETRY;
     }
   });
-  await settle(store, updated);
+  await settle(store, updated, changes.stock_shards !== undefined);
   return getEvent(store, id);
 }
 
 /**
- * Brings every shard to the event's version, then evens out the stock over the
- * shards in use. Neither is needed for correctness (a booking that meets a shard
- * behind the event rolls it forward itself; a refusal reads every shard), so the
- * spreading stops when its budget runs out, and the next PATCH finishes it.
+ * Brings every shard to the event's version, then, when the number of shards
+ * changed (or a reshard left stock on shards no longer in use), evens out the
+ * stock over the shards in use. A change of the total needs no spreading: it is
+ * added evenly and taken from the fullest. Neither step is needed for
+ * correctness (a booking that meets a shard behind the event rolls it forward
+ * itself; a refusal reads every shard), and moving stock during a sale competes
+ * with the buyers for the shards, so the spreading stops when its budget runs
+ * out, and the next PATCH of `stock_shards` finishes it.
  */
-async function settle(store: EventStore, event: Event): Promise<void> {
+async function settle(store: EventStore, event: Event, resharded: boolean): Promise<void> {
   const shards = await store.stock.shards(event);
   await Promise.all(shards.filter((s) => s.version < event.version).map((s) => withRetry(async () => {
     await store.stock.rollForward(event.id, s.index, event.version);
     return true;
   })));
+  const stranded = shards.some((s) => s.index >= event.stock_shards && s.available_tickets > 0);
+  if (!resharded && !stranded) return;
+  const deadline = Date.now() + REBALANCE_MS;
   try {
-    await withRetry(async () => {
-      const now = await store.stock.shards(event);
-      for (const move of rebalanceMoves(now, event.stock_shards)) {
-        const moved = await store.stock.move(event.id, move);
-        if (moved !== 'moved') return RETRY;
+    while (Date.now() < deadline) {
+      const moves = rebalanceMoves(await store.stock.shards(event), event.stock_shards);
+      if (moves.length === 0) return;
+      for (const move of moves) {
+        if (Date.now() >= deadline) return;
+        // A buyer took from the shard meanwhile, or held it: plan the moves again.
+        if ((await store.stock.move(event.id, move)) !== 'moved') break;
       }
-      return true;
-    }, REBALANCE_RETRY);
-  } catch {
-    // Busy shards: the stock stays as it is, every ticket of it on sale.
+    }
+  } catch (error) {
+    // A fault of the table: the stock stays where it is, every ticket of it on sale.
+    if (!isTransient(error)) throw error;
   }
 }
 

@@ -25,9 +25,6 @@ export const BATCH_WINDOW_MS = 1000;
  */
 export const MAX_HOLDS_PER_BATCH = 500;
 
-/** Execution names: at most 80 characters, and these are safe in every console and log. */
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
-
 /**
  * The name of a batch's timer, from what is in it and nothing else: the start of
  * its expiry window (readable, and sorting by when it fires) and a hash of its
@@ -43,9 +40,8 @@ export function batchId(windowStartMs: number, bookingIds: readonly string[]): s
 /**
  * Groups new holds into the batches their timers end: by the second their hold
  * runs out (BATCH_WINDOW_MS), at most MAX_HOLDS_PER_BATCH each, the ids sorted.
- * The same holds always make the same batches, whatever their order. A batch of
- * one hold is named after its booking, the name the booking path gave the
- * booking's own timer, so a hold it timed already is not timed twice.
+ * The same holds always make the same batches, whatever their order, and every
+ * batch is named by batchId, a batch of one hold included.
  */
 export function batchesOf(holds: readonly NewHold[]): HoldBatch[] {
   const windows = new Map<number, Map<string, number>>();
@@ -64,8 +60,7 @@ export function batchesOf(holds: readonly NewHold[]): HoldBatch[] {
     for (let from = 0; from < ids.length; from += MAX_HOLDS_PER_BATCH) {
       const chunk = ids.slice(from, from + MAX_HOLDS_PER_BATCH);
       const latest = Math.max(...chunk.map((id) => members.get(id)!));
-      const id = chunk.length === 1 && NAME.test(chunk[0]!) ? chunk[0]! : batchId(window, chunk);
-      batches.push({ id, expires_at: new Date(latest).toISOString(), booking_ids: chunk });
+      batches.push({ id: batchId(window, chunk), expires_at: new Date(latest).toISOString(), booking_ids: chunk });
     }
   }
   return batches;

@@ -7,10 +7,10 @@ import { userStore } from '../store/users';
 
 /**
  * What every function runs with: the stores of the configured table, on the
- * process-wide DynamoDB client. Nothing here loads the Step Functions client: the
- * functions that need it (bookings, holds) import lib/wiring/with-step-functions.ts
- * as well, and the others (users, events, the authorizer) stay without it, since
- * every SDK client a bundle loads adds to its cold start.
+ * process-wide DynamoDB client. The booking and hold functions import
+ * lib/wiring/booking-deps.ts as well; the stream consumer that starts hold
+ * timers imports only lib/wiring/hold-timer.ts (the Step Functions client),
+ * since every SDK client a bundle loads adds to its cold start.
  */
 export const table: Table = { client: documentClient(), name: config.TABLE_NAME };
 export const stores = {

@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type ExecutionListItem, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
 import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
 import { inBatches } from '../support/batches';
@@ -14,10 +14,11 @@ import { UNDER_THE_MODEL } from '../support/under-the-model';
 /**
  * Faults: DynamoDB Local killed in the middle of a booking storm and started
  * again on the same data; the Step Functions endpoint down when a booking is
- * made; the expire Lambda delivered twice and late; the stack restarted while a
- * hold runs. Through all of it, no booking is lost, none exists without its 201,
- * nothing is oversold, the counters equal a recount, and no hold outlives its
- * expiry.
+ * made (the booking does not need it: its timer is started from the table's
+ * stream); the expire Lambda delivered twice and late; the stack restarted while
+ * a hold runs. Through all of it, no booking is lost, none exists without its
+ * 201, nothing is oversold, the counters equal a recount, and no hold outlives
+ * its expiry.
  *
  * Two file-backed stacks, started together: `storm` keeps the default 900 s hold,
  * so that every booking of the storm is still PENDING when its tickets are
@@ -264,59 +265,73 @@ describe('the hold under faults (HOLD_SECONDS=3)', () => {
     lambda?.destroy();
   });
 
-  const executionArn = (bookingId: string) => `${hold.holdStateMachineArn.replace(':stateMachine:', ':execution:')}:${bookingId}`;
+  /** The executions of the booking-hold state machine whose input's booking_ids include the booking, as listed now. */
+  async function timersOf(bookingId: string): Promise<ExecutionListItem[]> {
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: hold.holdStateMachineArn, maxResults: 1000 }));
+    const timing = await Promise.all(
+      executions.map(async (e) => {
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+        return (JSON.parse(described.input!) as { booking_ids?: string[] }).booking_ids?.includes(bookingId) ?? false;
+      }),
+    );
+    return executions.filter((_, i) => timing[i]);
+  }
+  /** The booking's timer, once the stream has delivered it (about 1.25 s after the booking); fails after `deadlineMs`. */
+  async function timerOf(bookingId: string, deadlineMs = 5_000): Promise<ExecutionListItem & { executionArn: string }> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const [timer] = await timersOf(bookingId);
+      if (timer) return timer as ExecutionListItem & { executionArn: string };
+      if (Date.now() > deadline) throw new Error(`No execution of the booking-hold state machine times ${bookingId} after ${deadlineMs} ms`);
+      await sleep(100);
+    }
+  }
   /** The booking as its owner reads it once it has left PENDING, or 15 s after its expires_at. */
   const ended = (key: string, booking: { id: string; expires_at: string }) => settled(() => client.booking(key, booking.id), booking, 15_000);
 
   it(
-    'refuses a booking cleanly while the Step Functions endpoint is down (503 problem+json, Retry-After), holds nothing, and books again once it is back',
+    'books while the Step Functions endpoint is down (201: the request never calls it), and the hold still ends on time once it is back, timed by the consumer retrying',
     async () => {
+      // Nothing but the late timer may end these holds: no scheduled sweep within the test.
+      await clearOfScheduledSweep(30_000);
       const event = await client.event({ total_tickets: 10 });
       const user = await client.user();
-      const before = await client.stats(event.id);
       const request = { key: user.key, json: { event_id: event.id, quantity: 2 }, headers: { 'idempotency-key': `sfn-down-${randomUUID()}` } };
 
       await hold.faults.stopStepFunctions();
       let down: RawResponse[];
+      let restartedAt: number;
       try {
         down = [await client.call('POST', '/bookings', request), await client.call('POST', '/bookings', { key: user.key, json: { event_id: event.id, quantity: 1 } })];
+        // Down until both holds have run out: the stream delivers them meanwhile, and no timer can start.
+        await untilExpiry(down.map((r) => r.body).reduce((a, b) => (a.expires_at > b.expires_at ? a : b)), 500);
       } finally {
+        restartedAt = Date.now();
         await hold.faults.startStepFunctions();
       }
-      const statsWhileDown = await client.stats(event.id);
-      const written = await client.eventBookings(event.id);
+      const bookings = down.map((r) => r.body);
+      const whileDown = await Promise.all(bookings.map((b) => client.booking(user.key, b.id)));
+      const replay = await client.call('POST', '/bookings', request);
+      const final = await Promise.all(bookings.map((b) => ended(user.key, b)));
+      // The executions of the endpoint that went down are lost with it: a timer listed now was started once it was back.
+      const timers = await Promise.all(bookings.map((b) => timerOf(b.id)));
 
-      for (const r of down) {
-        expect({ status: r.status, code: problemCode(r), retryAfter: r.headers['retry-after'] }).toEqual({
-          status: 503,
-          code: 'service-unavailable',
-          retryAfter: expect.stringMatching(/^\d+$/),
-        });
-        expect(notAProblem(r)).toBeUndefined();
-      }
-      // A booking whose timer cannot start is taken back; should taking it back fail
-      // too, it stays written, and the sweeper must end it. Either way it is checked.
-      if (written.length === 0) {
-        // Nothing held: the booking was taken back at once.
-        expect(statsWhileDown).toEqual(before);
-      } else {
-        // Written after all: then it must not outlive its hold (the sweeper's job).
-        const latest = Math.max(...written.map((b) => Date.parse(b.expires_at)));
-        await sleep(Math.max(0, latest + 1_000 - Date.now()));
-        await lambda.invoke(SWEEP_FUNCTION, {});
-        const after = await client.eventBookings(event.id);
-        expect(after.filter((b) => b.status === 'PENDING').map((b) => b.id)).toEqual([]);
-        expect(await client.stats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 10 });
-      }
-
-      // Back up: the same request (same key, same body) books, and its hold runs out on time.
-      const again = await client.call('POST', '/bookings', request);
-      expect(again.status).toBe(201);
-      expect(await client.stats(event.id)).toMatchObject({ tickets_held: 2, bookings_pending: 1 });
-      expect(await ended(user.key, again.body)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
-      expect(await client.stats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 10 });
+      expect(down.map((r) => r.status)).toEqual([201, 201]);
+      expect(whileDown.map((b) => b.status)).toEqual(['PENDING', 'PENDING']);
+      // The same request again is the same booking, not a second hold.
+      expect({ status: replay.status, id: replay.body.id }).toEqual({ status: 201, id: bookings[0].id });
+      expect(final.map((b) => ({ status: b.status, cancel_reason: b.cancel_reason }))).toEqual(
+        bookings.map(() => ({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' })),
+      );
+      // Ended within seconds of Step Functions coming back, by timers the consumer started late.
+      const sinceBack = (b: { cancelled_at: string }) => Date.parse(b.cancelled_at) - restartedAt;
+      expect(final.map((b) => (sinceBack(b) >= 0 && sinceBack(b) < 15_000 ? 'within 15 s' : `${sinceBack(b)} ms after`))).toEqual(['within 15 s', 'within 15 s']);
+      expect(timers.map((t) => t.name)).toEqual(bookings.map(() => expect.stringMatching(/^holds-/)));
+      const stats = await client.stats(event.id);
+      expect(stats).toEqual(statsFromBookings(event, await client.eventBookings(event.id)));
+      expect(stats).toMatchObject({ tickets_held: 0, tickets_available: 10, bookings_pending: 0, bookings_cancelled: 2 });
     },
-    60_000,
+    120_000,
   );
 
   it(
@@ -326,22 +341,24 @@ describe('the hold under faults (HOLD_SECONDS=3)', () => {
       const event = await client.event({ total_tickets: 8 });
       const user = await client.user();
       const booking = await client.book(user.key, event.id, 2);
-      // Its own execution would expire it at expires_at: stop it, so that only the two deliveries below can.
-      await sfn.send(new StopExecutionCommand({ executionArn: executionArn(booking.id) }));
+      // Its timer (the execution of its batch) would expire it at expires_at: stop it, so that only the two deliveries below can.
+      const timer = await timerOf(booking.id);
+      await sfn.send(new StopExecutionCommand({ executionArn: timer.executionArn }));
       await untilExpiry(booking, 2_000);
       expect(await client.booking(user.key, booking.id)).toMatchObject({ status: 'PENDING' });
       const before = await client.stats(event.id);
 
-      const deliveries = await Promise.all([
-        lambda.invoke(EXPIRE_FUNCTION, { booking_id: booking.id }),
-        lambda.invoke(EXPIRE_FUNCTION, { booking_id: booking.id }),
-      ]);
+      const batch = { booking_ids: [booking.id], expires_at: booking.expires_at };
+      const deliveries = await Promise.all([lambda.invoke(EXPIRE_FUNCTION, batch), lambda.invoke(EXPIRE_FUNCTION, batch)]);
       const afterTwo = await client.stats(event.id);
-      const third = await lambda.invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+      const third = await lambda.invoke(EXPIRE_FUNCTION, batch);
 
       expect(deliveries.map((d) => d.error)).toEqual([undefined, undefined]);
-      expect(deliveries.map((d) => d.result.result).sort()).toEqual(['already-final', 'expired']);
-      expect(third).toEqual({ error: undefined, result: { booking_id: booking.id, result: 'already-final' } });
+      expect(deliveries.map((d) => d.result).sort((a, b) => b.expired - a.expired)).toEqual([
+        { holds: 1, expired: 1, already_final: 0, not_found: 0 },
+        { holds: 1, expired: 0, already_final: 1, not_found: 0 },
+      ]);
+      expect(third).toEqual({ error: undefined, result: { holds: 1, expired: 0, already_final: 1, not_found: 0 } });
       expect(await client.booking(user.key, booking.id)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
       // Released exactly once.
       expect(afterTwo).toEqual({
@@ -357,32 +374,29 @@ describe('the hold under faults (HOLD_SECONDS=3)', () => {
   );
 
   it(
-    'ends a hold whose execution was lost when the stack restarted: the sweeper, as scheduled, cancels it (PAYMENT_TIMEOUT) and its tickets come back',
+    'ends a hold whose timer was lost when the stack restarted: the sweeper cancels it (PAYMENT_TIMEOUT) and its tickets come back',
     async () => {
+      // Nothing but the sweeper invoked below may end this hold: no scheduled sweep within the test.
+      await clearOfScheduledSweep((HOLD_SECONDS + 6) * 1_000);
       const event = await client.event({ total_tickets: 6 });
       const user = await client.user();
       const booking = await client.book(user.key, event.id, 3);
       expect(await client.stats(event.id)).toMatchObject({ tickets_held: 3, tickets_available: 3 });
+      const timer = await timerOf(booking.id);
 
       // The Step Functions endpoint restarts mid-hold: its executions are lost, as when `npm start` restarts.
+      // The stream delivered the booking once, its timer started: nothing starts it again.
       await hold.faults.stopStepFunctions();
       await hold.faults.startStepFunctions();
-      await expect(sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(booking.id) }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+      await expect(sfn.send(new DescribeExecutionCommand({ executionArn: timer.executionArn }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
 
       await untilExpiry(booking, 1_500);
-      // No execution is left to end it: only the sweeper can, this invocation or
-      // (should a minute have turned meanwhile) its scheduled run.
       const beforeSweep = await client.booking(user.key, booking.id);
       const swept = await lambda.invoke(SWEEP_FUNCTION, {});
 
+      expect(beforeSweep.status).toBe('PENDING');
       expect(swept.error).toBeUndefined();
-      if (beforeSweep.status === 'PENDING') {
-        // Still held after its expiry: this invocation must have ended it.
-        expect(swept.result.expired).toBeGreaterThanOrEqual(1);
-      } else {
-        // A minute turned: the scheduled run ended it before this invocation, as a timeout.
-        expect(beforeSweep).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
-      }
+      expect(swept.result.expired).toBeGreaterThanOrEqual(1);
       expect(await client.booking(user.key, booking.id)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
       expect(await client.stats(event.id)).toMatchObject({ tickets_held: 0, tickets_available: 6, bookings_pending: 0, bookings_cancelled: 1 });
     },

@@ -8,6 +8,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { startIsolatedStack, type IsolatedStack } from '../../localstack/isolated-stack';
+import { BATCH_WINDOW_MS, batchId } from '../../lib/usecases/hold-timers';
 import { expectProblem } from '../support/expectations';
 import { AWS_LOCAL, EXPIRE_FUNCTION, lambdaInvoker, SWEEP_FUNCTION } from '../support/lambdas';
 import { logEntries, logSoFar } from '../support/log';
@@ -19,8 +20,11 @@ import { UNDER_THE_MODEL } from '../support/under-the-model';
 /**
  * The hold (API.md, Bookings): a booking still PENDING at `expires_at` becomes
  * CANCELLED with PAYMENT_TIMEOUT and its tickets go back on sale, within seconds.
- * This file runs its own stack with HOLD_SECONDS=2, so that holds run out during
- * the tests; its output goes to .data/hold-stack.log.
+ * Its timer is started from the table's stream, not by the booking's request: an
+ * execution of the booking-hold state machine whose input's `booking_ids` include
+ * the booking (README, "How holds are timed"). This file runs its own stack with
+ * HOLD_SECONDS=2, so that holds run out during the tests; its output goes to
+ * .data/hold-stack.log.
  */
 
 const HOLD_SECONDS = 2;
@@ -28,6 +32,12 @@ const HOLD_STATE_MACHINE_NAME = 'ticket-booking-dev-booking-hold';
 
 /** "Within seconds": how long after expires_at a hold may take to end before a test gives up on it. */
 const EXPIRY_DEADLINE_MS = 10_000;
+/**
+ * How long a new booking may wait for its timer: the stream's mapping gathers
+ * records for up to a second (batchWindow) and the local reader polls four times a
+ * second, so a timer starts about 1.25 s after its booking; the rest is slack.
+ */
+const TIMER_DEADLINE_MS = 5_000;
 
 let stack: IsolatedStack;
 let client: StackClient;
@@ -74,22 +84,46 @@ const pay = (key: string, bookingId: string, token = 'tok_visa') => client.postP
 const settled = (key: string, booking: Pick<Booking, 'id' | 'expires_at'>, on: StackClient = client): Promise<Booking> =>
   settledBooking(() => on.getBooking(key, booking.id), booking, EXPIRY_DEADLINE_MS);
 
-/** The booking's execution of the booking-hold state machine (named after the booking). */
-async function executionOf(bookingId: string): Promise<ExecutionListItem | undefined> {
+/** What each execution of the booking-hold state machine times, by ARN: its input's booking_ids (an input never changes). */
+const timedBy = new Map<string, string[]>();
+
+/** Every execution of the booking-hold state machine whose input's booking_ids include the booking, as listed now. */
+async function timersOf(bookingId: string): Promise<ExecutionListItem[]> {
+  const all: ExecutionListItem[] = [];
   let nextToken: string | undefined;
   do {
     const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.holdStateMachineArn, nextToken, maxResults: 1000 }));
-    const found = page.executions?.find((e) => e.name === bookingId);
-    if (found) return found;
+    all.push(...(page.executions ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
-  return undefined;
+  await Promise.all(
+    all
+      .filter((e) => !timedBy.has(e.executionArn!))
+      .map(async (e) => {
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+        timedBy.set(e.executionArn!, (JSON.parse(described.input!) as { booking_ids?: string[] }).booking_ids ?? []);
+      }),
+  );
+  return all.filter((e) => timedBy.get(e.executionArn!)!.includes(bookingId));
 }
 
-async function executionArnOf(bookingId: string): Promise<string> {
-  const execution = await executionOf(bookingId);
-  if (!execution?.executionArn) throw new Error(`No execution named ${bookingId}`);
-  return execution.executionArn;
+/**
+ * The booking's timer: polls until an execution's input includes the booking (the
+ * stream delivers a new booking in about 1.25 s), and fails after TIMER_DEADLINE_MS.
+ */
+async function timerOf(bookingId: string): Promise<ExecutionListItem & { executionArn: string; name: string }> {
+  const deadline = Date.now() + TIMER_DEADLINE_MS;
+  for (;;) {
+    const [timer] = await timersOf(bookingId);
+    if (timer) return timer as ExecutionListItem & { executionArn: string; name: string };
+    if (Date.now() > deadline) throw new Error(`No execution of the booking-hold state machine times ${bookingId} after ${TIMER_DEADLINE_MS} ms`);
+    await sleep(100);
+  }
+}
+
+/** The execution's input: the batch of holds it times, and when it fires. */
+async function inputOf(executionArn: string): Promise<{ booking_ids: string[]; expires_at: string }> {
+  return JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn }))).input!);
 }
 
 /** Polls DescribeExecution until the execution is no longer RUNNING (or 15 s). */
@@ -253,8 +287,8 @@ describe('the hold: payment', () => {
   it('answers 409 hold-expired to a payment after expires_at whose expiry has not been processed yet, and charges nothing', async () => {
     await clearOfScheduledSweep(8_000);
     const { event, user, booking } = await pendingBooking({ ticket_price: 10 });
-    // Nothing ends this hold: its execution is stopped, and no scheduled sweep is due.
-    await sfn.send(new StopExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+    // Nothing ends this hold: its timer (the execution of its batch) is stopped, and no scheduled sweep is due.
+    await sfn.send(new StopExecutionCommand({ executionArn: (await timerOf(booking.id)).executionArn }));
     await untilExpiry(booking, 500);
 
     const response = await pay(user.key, booking.id);
@@ -304,47 +338,66 @@ describe('the booking-hold state machine, through the AWS SDK', () => {
     });
   });
 
-  it('starts one execution per booking, named after the booking id (ListExecutions)', async () => {
+  it('times a new booking with one execution, started from the stream and named after its batch: holds-<second of expiry>-<hash of its ids> (ListExecutions)', async () => {
     const { booking } = await pendingBooking();
 
-    const execution = await executionOf(booking.id);
+    const timer = await timerOf(booking.id);
+    const { booking_ids } = await inputOf(timer.executionArn);
 
-    expect(execution).toMatchObject({ name: booking.id, stateMachineArn: stack.holdStateMachineArn });
+    const window = Math.floor(Date.parse(booking.expires_at) / BATCH_WINDOW_MS) * BATCH_WINDOW_MS;
+    expect(timer).toMatchObject({ name: batchId(window, booking_ids), stateMachineArn: stack.holdStateMachineArn });
+    expect(timer.name).toMatch(/^holds-\d{8}T\d{6}Z-[0-9a-f]{32}$/);
+    expect((await timersOf(booking.id)).map((e) => e.name)).toEqual([timer.name]);
   });
 
-  it("shows the booking's execution RUNNING before expires_at, with the booking id and expires_at as input (DescribeExecution)", async () => {
+  it("runs the booking's timer from before its expires_at until after it, with its batch as input: booking_ids and their latest expires_at (DescribeExecution)", async () => {
     const { booking } = await pendingBooking();
+    const timer = await timerOf(booking.id);
 
-    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+    const described = await finishedExecution(timer.executionArn);
 
-    expect(Date.now()).toBeLessThan(Date.parse(booking.expires_at));
-    expect(described.status).toBe('RUNNING');
-    expect(JSON.parse(described.input!)).toEqual({ booking_id: booking.id, expires_at: booking.expires_at });
+    const input = JSON.parse(described.input!);
+    expect(input).toEqual({ booking_ids: expect.arrayContaining([booking.id]), expires_at: expect.any(String) });
+    expect(input.booking_ids).toEqual([...input.booking_ids].sort());
+    // The batch fires at the latest expiry of its holds, all within one second: never before the booking's own.
+    expect(Date.parse(input.expires_at) - Date.parse(booking.expires_at)).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(input.expires_at) - Date.parse(booking.expires_at)).toBeLessThan(BATCH_WINDOW_MS);
+    expect(described.startDate!.getTime()).toBeLessThan(Date.parse(booking.expires_at));
+    expect(described.stopDate!.getTime()).toBeGreaterThanOrEqual(Date.parse(input.expires_at));
   });
 
-  it('shows the execution SUCCEEDED after expires_at, its output naming the booking it expired', async () => {
-    const { booking } = await pendingBooking();
-    const executionArn = await executionArnOf(booking.id);
-
-    const described = await finishedExecution(executionArn);
-
-    expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output!)).toEqual({ booking_id: booking.id, result: 'expired' });
-  });
-
-  it('ends the execution of a paid booking without touching it: SUCCEEDED, result already-final', async () => {
+  it('shows the execution SUCCEEDED after expires_at, its output counting the holds of its batch, the booking among those it expired', async () => {
     const { user, booking } = await pendingBooking();
-    await pay(user.key, booking.id);
+    const timer = await timerOf(booking.id);
 
-    const described = await finishedExecution(await executionArnOf(booking.id));
+    const described = await finishedExecution(timer.executionArn);
 
+    const { booking_ids } = JSON.parse(described.input!);
+    const output = JSON.parse(described.output!);
     expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output!)).toEqual({ booking_id: booking.id, result: 'already-final' });
+    expect(output).toEqual({ holds: booking_ids.length, expired: expect.any(Number), already_final: expect.any(Number), not_found: 0 });
+    expect(output.expired + output.already_final).toBe(booking_ids.length);
+    expect(output.expired).toBeGreaterThanOrEqual(1);
+    expect(await client.getBooking(user.key, booking.id)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'PAYMENT_TIMEOUT' });
   });
 
-  it("aborts a booking's execution on StopExecution: ABORTED", async () => {
+  it('ends the execution of a paid booking without touching it: SUCCEEDED, the booking counted already-final and still CONFIRMED', async () => {
+    const { user, booking } = await pendingBooking();
+    const paid = await pay(user.key, booking.id);
+    const timer = await timerOf(booking.id);
+
+    const described = await finishedExecution(timer.executionArn);
+
+    const output = JSON.parse(described.output!);
+    expect(described.status).toBe('SUCCEEDED');
+    expect(output.already_final).toBeGreaterThanOrEqual(1);
+    expect(paid.body.status).toBe('CONFIRMED');
+    expect(await client.getBooking(user.key, booking.id)).toEqual(paid.body);
+  });
+
+  it("aborts a booking's timer on StopExecution: ABORTED", async () => {
     const { booking } = await pendingBooking();
-    const executionArn = await executionArnOf(booking.id);
+    const { executionArn } = await timerOf(booking.id);
 
     await sfn.send(new StopExecutionCommand({ executionArn }));
 
@@ -353,10 +406,10 @@ describe('the booking-hold state machine, through the AWS SDK', () => {
     expect(described.stopDate).toBeInstanceOf(Date);
   });
 
-  it('ends a booking whose execution was stopped through the sweeper Lambda: CANCELLED, PAYMENT_TIMEOUT, tickets released', async () => {
+  it('ends a booking whose timer was stopped through the sweeper Lambda: CANCELLED, PAYMENT_TIMEOUT, tickets released', async () => {
     await clearOfScheduledSweep(8_000);
     const { event, user, booking } = await pendingBooking({ total_tickets: 6 }, 2);
-    await sfn.send(new StopExecutionCommand({ executionArn: await executionArnOf(booking.id) }));
+    await sfn.send(new StopExecutionCommand({ executionArn: (await timerOf(booking.id)).executionArn }));
     await untilExpiry(booking, 1_000);
     const beforeSweep = await client.getBooking(user.key, booking.id);
 
@@ -383,12 +436,12 @@ describe('the booking-hold state machine, through the AWS SDK', () => {
     const ended = await settled(user.key, booking);
     const statsBefore = await client.eventStats(event.id);
 
-    const first = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
-    const second = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+    const first = await invoke(EXPIRE_FUNCTION, { booking_ids: [booking.id], expires_at: booking.expires_at });
+    const second = await invoke(EXPIRE_FUNCTION, { booking_ids: [booking.id], expires_at: booking.expires_at });
 
     expect([first, second]).toEqual([
-      { error: undefined, result: { booking_id: booking.id, result: 'already-final' } },
-      { error: undefined, result: { booking_id: booking.id, result: 'already-final' } },
+      { error: undefined, result: { holds: 1, expired: 0, already_final: 1, not_found: 0 } },
+      { error: undefined, result: { holds: 1, expired: 0, already_final: 1, not_found: 0 } },
     ]);
     expect(await client.getBooking(user.key, booking.id)).toEqual(ended);
     expect(await client.eventStats(event.id)).toEqual(statsBefore);
@@ -397,7 +450,7 @@ describe('the booking-hold state machine, through the AWS SDK', () => {
   it('refuses to expire a booking before its expires_at: the expire Lambda fails and the booking stays PENDING', async () => {
     const { event, user, booking } = await pendingBooking({ total_tickets: 8 }, 3);
 
-    const early = await invoke(EXPIRE_FUNCTION, { booking_id: booking.id });
+    const early = await invoke(EXPIRE_FUNCTION, { booking_ids: [booking.id], expires_at: booking.expires_at });
 
     expect(early.error).toBeDefined();
     expect(await client.getBooking(user.key, booking.id)).toEqual(booking);

@@ -134,12 +134,12 @@ describe('functions invoked directly with the wrong kind of event', () => {
     });
   });
 
-  it('the expire function fails with one sentence naming the booking_id it expects', async () => {
+  it('the expire function fails with one sentence naming the booking_ids it expects', async () => {
     const { error, result } = await lambda.invoke(EXPIRE_FUNCTION, { id: 'b1' });
 
     // errorType is the error's name (InvalidInvocation) on AWS; serverless-offline always says "Error".
     expect(error).toBeDefined();
-    expect(result).toMatchObject({ errorMessage: expect.stringContaining('expects { "booking_id"') });
+    expect(result).toMatchObject({ errorMessage: expect.stringContaining('expects { "booking_ids"') });
   });
 
   it('the authorizer fails naming the authorizer request it expects', async () => {

@@ -18,14 +18,11 @@ import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
 const table = testTable();
 afterAll(() => table.close());
 
-/** Records the holds started; the real timer (Step Functions) is exercised end to end. */
-const holdsStarted: string[] = [];
 function depsFor(t: Table): BookingDeps {
   return {
     events: recentEvents(eventStore(t)),
     bookings: bookingStore(t),
     stock: eventStore(t).stock,
-    holds: { start: async (booking) => void holdsStarted.push(booking.id) },
     holdSeconds: 900,
     clock: () => new Date(),
   };
@@ -58,10 +55,8 @@ describe(`a flash sale: 1,000 attempts from 50 users for 300 tickets, ${ONE_EVEN
     results = await inBatches(Array.from({ length: 1000 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) => attempt(`flash-user-${i % 50}`, event.id, 1));
   }, 120_000);
 
-  it('holds exactly 300 tickets, each with its hold timer started', () => {
-    const held = results.filter((r): r is Extract<Attempt, { ok: true }> => r.ok);
-    expect(held).toHaveLength(300);
-    expect(held.every((r) => holdsStarted.includes(r.booking.id))).toBe(true);
+  it('holds exactly 300 tickets', () => {
+    expect(results.filter((r) => r.ok)).toHaveLength(300);
   });
 
   it('refuses every other attempt with insufficient-tickets, none with a server error', () => {
@@ -230,7 +225,9 @@ describe('bookings planned on the copy of the event a function keeps', () => {
 
 describe('changing total_tickets during a sale', () => {
   it('keeps every ticket accounted for and never sells beyond the total', async () => {
-    const event = await newEvent({ total_tickets: 200 });
+    // Shards for the crowd: 40 buyers and 6 PATCHes at once on the default 2 would
+    // meet each other on every attempt.
+    const event = await newEvent({ total_tickets: 200, stock_shards: 8 });
     const totals = [250, 180, 300, 220, 260, 240];
 
     const [bookingResults, patchResults] = await Promise.all([

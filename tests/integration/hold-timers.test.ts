@@ -4,7 +4,6 @@ import { localClient } from '../../localstack/dynamodb-local';
 import { type CfnTable, readService, tableOf } from '../../localstack/service';
 import { ensureTable } from '../../localstack/table';
 import type { Booking } from '../../lib/domain/booking';
-import type { HoldTimer } from '../../lib/ports';
 import { bookingStore } from '../../lib/store/bookings';
 import { eventStore } from '../../lib/store/events';
 import { recentEvents } from '../../lib/store/recent-events';
@@ -28,10 +27,9 @@ afterAll(() => table.close());
 
 const stores = { events: eventStore(table), bookings: bookingStore(table) };
 const HOLD_SECONDS = 60;
-const noTimer: HoldTimer = { start: async () => undefined };
 
 function depsAt(now: () => Date): BookingDeps {
-  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holds: noTimer, holdSeconds: HOLD_SECONDS, clock: now };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holdSeconds: HOLD_SECONDS, clock: now };
 }
 
 describe('ending a batch of holds', () => {

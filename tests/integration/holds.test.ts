@@ -1,5 +1,5 @@
 import { simulatedGateway } from '../../lib/adapters/simulated-gateway';
-import { type Booking, ZERO_COUNTERS } from '../../lib/domain/booking';
+import type { Booking } from '../../lib/domain/booking';
 import {
   AppError,
   BookingStatusError,
@@ -7,10 +7,9 @@ import {
   PaymentDeclinedError,
   PaymentGatewayError,
   PerUserLimitError,
-  ServiceUnavailableError,
 } from '../../lib/domain/errors';
 import type { EventWithStock as Event } from '../../lib/domain/event';
-import type { HoldTimer, PaymentGateway } from '../../lib/ports';
+import type { PaymentGateway } from '../../lib/ports';
 import type { Clock } from '../../lib/domain/time';
 import { bookingStore } from '../../lib/store/bookings';
 import { eventStore } from '../../lib/store/events';
@@ -28,11 +27,9 @@ import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
 /*
  * The payment and hold-expiry use cases against a real DynamoDB Local (no mock of
  * DynamoDB or of the SDK). Time is controlled by giving the use cases a clock the
- * test sets. Two test doubles, and only these:
- *  - the hold timer records the holds it is asked to start (or throws), instead of
- *    starting a Step Functions execution (that one is exercised end to end);
- *  - the payment gateway is the real simulated gateway wrapped in a recorder that
- *    counts its charges and refunds.
+ * test sets. One test double, and only this: the payment gateway is the real
+ * simulated gateway wrapped in a recorder that counts its charges and refunds.
+ * (The hold timers start from the table's stream, exercised end to end.)
  * One test also injects a fault into the SDK client's middleware (a TransactionConflict,
  * as DynamoDB answers under contention: conflictingTable in tests/support/table.ts);
  * every request that is sent still goes to DynamoDB Local.
@@ -45,10 +42,6 @@ const stores = { events: eventStore(table), bookings: bookingStore(table) };
 const owner = (booking: Booking) => ({ role: 'user', user_id: booking.user_id }) as const;
 const HOLD_SECONDS = 60;
 
-/** Test double: records the holds started instead of starting Step Functions executions. */
-const holdsStarted: string[] = [];
-const recordingHoldTimer: HoldTimer = { start: async (booking) => void holdsStarted.push(booking.id) };
-
 /** A clock the test sets: every use case given `clock` sees `now`. */
 function settableClock(start: Date = new Date()): { clock: Clock; set(at: Date): void } {
   let now = start;
@@ -58,7 +51,7 @@ const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
 
 type PayDeps = BookingDeps & { gateway: RecordingGateway };
 function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
-  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holds: recordingHoldTimer, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
 }
 
 const newEvent = (fields: Record<string, unknown> = {}): Promise<Event> => storedEvent(stores.events, { name: 'Hold test', ...fields });
@@ -423,93 +416,6 @@ describe('sweeping expired holds', () => {
 
   it('puts the expired tickets back on sale (counters equal a recount)', async () => {
     expect(await expectCountersMatchRecount(event.id)).toMatchObject({ available_tickets: 16, tickets_held: 2, tickets_sold: 2 });
-  });
-});
-
-describe('a booking whose hold timer cannot be started', () => {
-  // Test double: a hold timer that fails, as Step Functions being unreachable would.
-  const attempted: string[] = [];
-  const failingTimer: HoldTimer = {
-    start: async (booking) => {
-      attempted.push(booking.id);
-      throw new Error('StartExecution failed');
-    },
-  };
-  const user = 'timerless-user';
-  let event: Event;
-  let outcome: unknown;
-
-  beforeAll(async () => {
-    event = await newEvent({ total_tickets: 10, max_per_user: 3 });
-    outcome = await createBooking(depsWith(() => new Date(), { holds: failingTimer }), { user_id: user, event_id: event.id, quantity: 3 }).catch(
-      (error: unknown) => error,
-    );
-  });
-
-  it('is refused with ServiceUnavailableError', () => {
-    expect(outcome).toBeInstanceOf(ServiceUnavailableError);
-  });
-
-  it('was made before the timer was tried', () => {
-    expect(attempted).toHaveLength(1);
-  });
-
-  it('does not exist afterwards', async () => {
-    expect(await stores.bookings.get(attempted[0]!)).toBeUndefined();
-  });
-
-  it('leaves its tickets available again (counters equal a recount)', async () => {
-    expect(countersOf(await expectCountersMatchRecount(event.id, [user]))).toEqual({
-      ...ZERO_COUNTERS,
-      available_tickets: 10,
-    });
-  });
-
-  it("gives the user's max_per_user allowance back", async () => {
-    await expect(createBooking(depsWith(() => new Date()), { user_id: user, event_id: event.id, quantity: 3 })).resolves.toMatchObject({
-      status: 'PENDING',
-    });
-  });
-});
-
-
-describe('taking back a booking whose hold timer could not be started', () => {
-  const failingTimer: HoldTimer = {
-    start: async () => {
-      throw new Error('StartExecution failed');
-    },
-  };
-  /** The use cases with the withdrawal sent through a client that cancels its first `count` transactions (TransactionConflict). */
-  function depsWithdrawingThrough(count: number, logged: string[] = []) {
-    const conflicting = conflictingTable(count);
-    const bookings = { ...stores.bookings, withdraw: bookingStore(conflicting).withdraw };
-    return { deps: depsWith(() => new Date(), { holds: failingTimer, bookings, log: (message) => void logged.push(message) }), conflicting };
-  }
-
-  it('is retried when it loses a race, and then nothing is held', async () => {
-    const event = await newEvent({ total_tickets: 10 });
-    const { deps, conflicting } = depsWithdrawingThrough(3);
-
-    const outcome = await createBooking(deps, { user_id: 'withdrawn-late', event_id: event.id, quantity: 2 }).catch((error: unknown) => error);
-
-    expect(outcome).toBeInstanceOf(ServiceUnavailableError);
-    expect(conflicting.injected()).toBe(3);
-    expect(await recount.bookingsOf(table, event.id)).toEqual([]);
-    await expectCountersMatchRecount(event.id, ['withdrawn-late']);
-    conflicting.close();
-  });
-
-  it('that never lands leaves the booking standing for the sweeper, and says so', async () => {
-    const event = await newEvent({ total_tickets: 10 });
-    const logged: string[] = [];
-    const { deps, conflicting } = depsWithdrawingThrough(1000, logged);
-
-    const booking = await createBooking(deps, { user_id: 'timerless-stays', event_id: event.id, quantity: 2 });
-
-    expect(await stores.bookings.get(booking.id)).toMatchObject({ status: 'PENDING' });
-    expect(logged).toEqual(['a hold without its timer: the sweeper will end it']);
-    await expectCountersMatchRecount(event.id, ['timerless-stays']);
-    conflicting.close();
   });
 });
 

@@ -4,7 +4,6 @@ import type { Booking } from '../../lib/domain/booking';
 import { AppError } from '../../lib/domain/errors';
 import { CreateUserBody } from '../../lib/domain/user';
 import { type Complete, idempotently, requestFingerprint } from '../../lib/http/idempotency';
-import type { HoldTimer } from '../../lib/ports';
 import { bookingStore } from '../../lib/store/bookings';
 import type { Table } from '../../lib/store/client';
 import { eventStore } from '../../lib/store/events';
@@ -74,12 +73,10 @@ afterAll(async () => {
 /** The table through the model; `maxAttempts: 1` is an SDK that has given up on its resends. */
 const throughModel = (maxAttempts: number): Table => ({ client: model.client({ maxAttempts }), name: model.tableName });
 
-const holdsStarted: string[] = [];
-const holdTimer: HoldTimer = { start: async (booking) => void holdsStarted.push(booking.id) };
 
 function depsOn(table: Table, clock = () => new Date()): BookingDeps {
   const events = eventStore(table);
-  return { events: recentEvents(events, NO_COPY), bookings: bookingStore(table), stock: events.stock, holds: holdTimer, holdSeconds: 60, clock };
+  return { events: recentEvents(events, NO_COPY), bookings: bookingStore(table), stock: events.stock, holdSeconds: 60, clock };
 }
 
 const userBookings = async (eventId: string, userId: string) => (await recount.bookingsOf(direct, eventId)).filter((b) => b.user_id === userId);

@@ -51,20 +51,25 @@ export async function waitForLogLine(logFile: string, what: string, match: (entr
 
 /**
  * The stack's log with everything it logged before this call. A marker goes through
- * the stack last: the expire Lambda, invoked for a booking id nobody has, logs
- * "hold ended" with that id (and changes nothing). The functions run in one process
- * (serverless-offline, in-process) that writes each line to its pipe before going
- * on, so a line logged before the marker was sent was in a pipe before the marker,
- * and is in the file by the time the marker is.
+ * the stack last: the expire Lambda, invoked with a batch of one booking id nobody
+ * has, logs "holds of bookings that do not exist" naming that id (and changes
+ * nothing). The functions run in one process (serverless-offline, in-process)
+ * that writes each line to its pipe before going on, so a line logged before the
+ * marker was sent was in a pipe before the marker, and is in the file by the time
+ * the marker is.
  */
 export async function logSoFar(stack: Pick<IsolatedStack, 'lambdaEndpoint' | 'logFile'>): Promise<string> {
   const marker = `log-marker-${randomUUID()}`;
   const lambda = lambdaInvoker(stack);
   try {
-    const { error, result } = await lambda.invoke(EXPIRE_FUNCTION, { booking_id: marker });
-    if (error !== undefined || result?.result !== 'not-found') throw new Error(`the log marker: the expire Lambda answered ${error ?? ''} ${JSON.stringify(result)}`);
+    const { error, result } = await lambda.invoke(EXPIRE_FUNCTION, { booking_ids: [marker] });
+    if (error !== undefined || result?.not_found !== 1) throw new Error(`the log marker: the expire Lambda answered ${error ?? ''} ${JSON.stringify(result)}`);
   } finally {
     lambda.destroy();
   }
-  return waitForLogLine(stack.logFile, `"hold ended" for the marker ${marker}`, (entry) => entry.message === 'hold ended' && entry.booking_id === marker);
+  return waitForLogLine(
+    stack.logFile,
+    `naming the marker ${marker}`,
+    (entry) => entry.message === 'holds of bookings that do not exist' && Array.isArray(entry.booking_ids) && entry.booking_ids.includes(marker),
+  );
 }

@@ -1,3 +1,4 @@
+import { executionInput } from '../../lib/adapters/hold-timer';
 import type { HoldBatch, HoldTimer } from '../../lib/ports';
 import { batchesOf, batchId, MAX_HOLDS_PER_BATCH, type NewHold, startHoldTimers } from '../../lib/usecases/hold-timers';
 
@@ -53,7 +54,7 @@ describe('grouping new holds into batches', () => {
     const batches = batchesOf(holds);
 
     for (const batch of batches) {
-      for (const id of batch.booking_ids!) {
+      for (const id of batch.booking_ids) {
         const own = Date.parse(holds.find((h) => h.booking_id === id)!.expires_at);
         expect(Date.parse(batch.expires_at) - own).toBeGreaterThanOrEqual(0);
         expect(Date.parse(batch.expires_at) - own).toBeLessThan(1000);
@@ -78,7 +79,7 @@ describe('grouping new holds into batches', () => {
 
     const batches = batchesOf(holds);
 
-    expect(batches.map((b) => b.booking_ids!.length)).toEqual([MAX_HOLDS_PER_BATCH, MAX_HOLDS_PER_BATCH, 1]);
+    expect(batches.map((b) => b.booking_ids.length)).toEqual([MAX_HOLDS_PER_BATCH, MAX_HOLDS_PER_BATCH, 1]);
     expect(new Set(batches.flatMap((b) => b.booking_ids)).size).toBe(holds.length);
   });
 
@@ -109,10 +110,20 @@ describe('naming a batch', () => {
     expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
 
-  it("names a batch of one hold after its booking, the name of the booking's own timer", () => {
-    const id = '8f14e45f-ceea-467a-9575-6f1b2c3d4e5f';
+  it('names a batch of one hold like any other batch, never after its booking', () => {
+    const booking = '8f14e45f-ceea-467a-9575-6f1b2c3d4e5f';
 
-    expect(batchesOf([hold(id, '2030-01-01T10:00:00.100Z')])).toEqual([{ id, expires_at: '2030-01-01T10:00:00.100Z', booking_ids: [id] }]);
+    expect(batchesOf([hold(booking, '2030-01-01T10:00:00.100Z')])).toEqual([
+      { id: batchId(Date.parse('2030-01-01T10:00:00Z'), [booking]), expires_at: '2030-01-01T10:00:00.100Z', booking_ids: [booking] },
+    ]);
+  });
+});
+
+describe("a batch's execution input", () => {
+  it('is the batch of holds and when to fire, the input the expire Lambda takes: { booking_ids, expires_at }', () => {
+    const [batch] = batchesOf([hold('b', '2030-01-01T10:00:00.100Z'), hold('a', '2030-01-01T10:00:00.200Z')]);
+
+    expect(JSON.parse(executionInput(batch!))).toEqual({ booking_ids: ['a', 'b'], expires_at: '2030-01-01T10:00:00.200Z' });
   });
 });
 
@@ -165,7 +176,7 @@ describe('starting the timers of new holds', () => {
     const timer: HoldTimer & { starts: HoldBatch[] } = {
       starts: [],
       async start(batch) {
-        if (batch.booking_ids?.includes('c')) throw new Error('no');
+        if (batch.booking_ids.includes('c')) throw new Error('no');
         this.starts.push(batch);
       },
     };

@@ -76,7 +76,7 @@ describe('the bookingHold state machine', () => {
     expect(task).toMatchObject({ Type: 'Task', Resource: { 'Fn::GetAtt': ['expireBooking', 'Arn'] } });
   });
 
-  it('hands the execution input (booking_id, expires_at) to the Lambda unfiltered', () => {
+  it('hands the execution input (booking_ids, expires_at) to the Lambda unfiltered', () => {
     expect(Object.keys(task).filter((field) => ['InputPath', 'Parameters', 'Arguments'].includes(field))).toEqual([]);
   });
 

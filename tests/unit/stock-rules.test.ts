@@ -296,28 +296,13 @@ describe('where a lowered total takes its tickets from', () => {
   });
 });
 
-describe('where a raised total puts its tickets', () => {
-  it('spreads them evenly over the shards in use', () => {
-    expect(addTo(4, 10, 10)).toEqual([
-      { shard: 0, quantity: 3 },
-      { shard: 1, quantity: 3 },
-      { shard: 2, quantity: 2 },
-      { shard: 3, quantity: 2 },
-    ]);
+describe('adding tickets to the stock', () => {
+  it('puts every added ticket on the emptiest shard in use: one shard held from the buyers', () => {
+    expect(addTo(shards([5, 2, 7, 0]), 3, 10)).toEqual([{ shard: 1, quantity: 10 }]);
   });
 
-  it('uses at most maxShards shards, and only shards in use', () => {
-    const takes = addTo(100, 1000, 99);
-    expect(takes).toHaveLength(99);
-    expect(sum(quantities(takes))).toBe(1000);
-    for (const take of takes) expect(take.shard).toBeLessThan(99);
-  });
-
-  it('leaves out shards that would get nothing', () => {
-    expect(addTo(5, 2, 10)).toEqual([
-      { shard: 0, quantity: 1 },
-      { shard: 1, quantity: 1 },
-    ]);
+  it('never puts them on a shard no longer in use', () => {
+    expect(addTo(shards([4, 3, 0, 0]), 2, 5)).toEqual([{ shard: 1, quantity: 5 }]);
   });
 });
 

@@ -4,19 +4,17 @@ import { systemClock } from '../domain/time';
 import { logger } from '../http/logger';
 import { recentEvents } from '../store/recent-events';
 import type { BookingDeps } from '../usecases/bookings';
-import { holdTimer } from './hold-timer';
 import { stores } from './stores';
 
 /**
- * What the booking and hold functions run with besides the stores: the hold timer
- * on Step Functions (./hold-timer.ts, which loads its client) and the payment
- * gateway. Only their bundles import it.
+ * What the booking and hold functions run with besides the stores: the copy of
+ * recently read events, the hold's length, the clock, and the payment gateway.
+ * Only their bundles import it.
  */
 export const bookingDeps: BookingDeps = {
   events: recentEvents(stores.events),
   bookings: stores.bookings,
   stock: stores.events.stock,
-  holds: holdTimer,
   holdSeconds: config.HOLD_SECONDS,
   clock: systemClock,
   log: (message, data) => logger.error(message, data),
