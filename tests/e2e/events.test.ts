@@ -55,10 +55,22 @@ describe('POST /events', () => {
       available_tickets: 250,
       max_per_booking: 6,
       max_per_user: 12,
+      // One stock shard per started 100 tickets when the admin does not choose.
+      stock_shards: 3,
       created_at: expect.stringMatching(UTC_TIMESTAMP),
       updated_at: expect.stringMatching(UTC_TIMESTAMP),
     });
     expect(response.headers.get('location')).toBe(`/events/${response.body.id}`);
+  });
+
+  it('spreads the stock over the shards the admin chose, or over one per started 100 tickets, at most 100', async () => {
+    const chosen = await postEvent(eventBody({ total_tickets: 10, stock_shards: 7 }));
+    const small = await postEvent(eventBody({ total_tickets: 100 }));
+    const large = await postEvent(eventBody({ total_tickets: 120_000 }));
+
+    expect([chosen.status, small.status, large.status]).toEqual([201, 201, 201]);
+    expect([chosen.body.stock_shards, small.body.stock_shards, large.body.stock_shards]).toEqual([7, 1, 100]);
+    expect(chosen.body.available_tickets).toBe(10);
   });
 
   it('makes the created event readable at its Location', async () => {
@@ -126,11 +138,11 @@ describe('POST /events', () => {
 
   it('accepts every field at its lower bound', async () => {
     const response = await postEvent(
-      eventBody({ name: 'x', description: '', total_tickets: 1, ticket_price: 0, max_per_booking: 1, max_per_user: 1 }),
+      eventBody({ name: 'x', description: '', total_tickets: 1, ticket_price: 0, max_per_booking: 1, max_per_user: 1, stock_shards: 1 }),
     );
 
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ name: 'x', description: '', total_tickets: 1, ticket_price: 0, max_per_booking: 1, max_per_user: 1 });
+    expect(response.body).toMatchObject({ name: 'x', description: '', total_tickets: 1, ticket_price: 0, max_per_booking: 1, max_per_user: 1, stock_shards: 1 });
   });
 
   it('accepts every field at its upper bound', async () => {
@@ -141,6 +153,7 @@ describe('POST /events', () => {
       ticket_price: 1_000_000,
       max_per_booking: 100,
       max_per_user: 1000,
+      stock_shards: 100,
     };
 
     const response = await postEvent(eventBody(fields));
@@ -206,6 +219,11 @@ describe('POST /events', () => {
     ['max_per_user is 0', { max_per_user: 0 }, 'max_per_user'],
     ['max_per_user is 1001', { max_per_user: 1001 }, 'max_per_user'],
     ['max_per_user is 1.5', { max_per_user: 1.5 }, 'max_per_user'],
+    ['stock_shards is 0', { stock_shards: 0 }, 'stock_shards'],
+    ['stock_shards is 101', { stock_shards: 101 }, 'stock_shards'],
+    ['stock_shards is 2.5', { stock_shards: 2.5 }, 'stock_shards'],
+    ['stock_shards is the string "3"', { stock_shards: '3' }, 'stock_shards'],
+    ['stock_shards is null', { stock_shards: null }, 'stock_shards'],
     ['name is empty', { name: '' }, 'name'],
     ['name is 201 characters', { name: 'n'.repeat(201) }, 'name'],
     ['name is not a string', { name: 42 }, 'name'],
@@ -433,6 +451,7 @@ describe('PATCH /events/{id}', () => {
       ticket_price: 12.5,
       max_per_booking: 4,
       max_per_user: 8,
+      stock_shards: 5,
     };
 
     const response = await patchEvent(created.id, changes);
@@ -449,6 +468,19 @@ describe('PATCH /events/{id}', () => {
 
     expect(fetched.body).toEqual(patched.body);
     expect(fetched.body.description).toBe('Persisted');
+  });
+
+  it('changes the number of stock shards, keeping every ticket on sale', async () => {
+    const created = await createEvent({ total_tickets: 100 });
+
+    const grown = await patchEvent(created.id, { stock_shards: 8 });
+    const shrunk = await patchEvent(created.id, { stock_shards: 2, total_tickets: 90 });
+
+    expect(grown.status).toBe(200);
+    expect(grown.body).toMatchObject({ stock_shards: 8, total_tickets: 100, available_tickets: 100 });
+    expect(shrunk.status).toBe(200);
+    expect(shrunk.body).toMatchObject({ stock_shards: 2, total_tickets: 90, available_tickets: 90 });
+    expect((await api('GET', `/events/${created.id}`)).body).toEqual(shrunk.body);
   });
 
   it('raises available_tickets by the same amount when total_tickets goes up', async () => {
@@ -592,6 +624,9 @@ describe('PATCH /events/{id}', () => {
     ['max_per_booking is null', { max_per_booking: null }, 'max_per_booking'],
     ['max_per_user is 0', { max_per_user: 0 }, 'max_per_user'],
     ['max_per_user is 1001', { max_per_user: 1001 }, 'max_per_user'],
+    ['stock_shards is 0', { stock_shards: 0 }, 'stock_shards'],
+    ['stock_shards is 101', { stock_shards: 101 }, 'stock_shards'],
+    ['stock_shards is null', { stock_shards: null }, 'stock_shards'],
     ['name is empty', { name: '' }, 'name'],
     ['name is 201 characters', { name: 'n'.repeat(201) }, 'name'],
     ['name is null', { name: null }, 'name'],

@@ -1,6 +1,8 @@
 import { expectProblem } from '../support/expectations';
 import { UNKNOWN_ID } from '../support/fixtures';
+import { inBatches } from '../support/batches';
 import { statsFromBookings } from '../support/recount';
+import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
 import { adminKey, api, availableTickets, cancelBooking, createBooking, createEvent, createUser, eventStats, postBooking, walkPages } from './client';
 
 /** What the statistics must say, recounted from the admin's listing of the event's bookings. */
@@ -252,5 +254,32 @@ describe('events with bookings', () => {
 
     expect(await eventStats(event.id)).toMatchObject({ total_tickets: 20, tickets_held: 20, tickets_available: 0, bookings_pending: 20 });
     expect(await recount(event)).toMatchObject({ tickets_held: 20, bookings_pending: 20 });
+  }, CONCURRENT_TEST_TIMEOUT);
+
+  it(`sells a storm exactly, ${ONE_EVENT_CONCURRENCY} at a time, while the admin changes the shards and the total, the statistics equal to a recount`, async () => {
+    const event = await createEvent({ total_tickets: 150, stock_shards: 3 });
+    const users = await Promise.all(Array.from({ length: 10 }, () => createUser()));
+    // The lowered total may come too late (the tickets held already); the last change always applies.
+    const changes = [{ stock_shards: 12 }, { total_tickets: 170 }, { total_tickets: 160, stock_shards: 5 }, { total_tickets: 180, stock_shards: 9 }];
+
+    const [responses, patches] = await Promise.all([
+      inBatches(Array.from({ length: 240 }, (_, i) => i), ONE_EVENT_CONCURRENCY, (i) => postBooking(users[i % 10]!.key, { event_id: event.id, quantity: 1 })),
+      (async () => {
+        const answers = [];
+        for (const json of changes) answers.push(await api('PATCH', `/events/${event.id}`, { key: adminKey(), json }));
+        return answers;
+      })(),
+    ]);
+
+    // A PATCH may be refused (a total below the tickets held), never fail.
+    for (const patch of patches) expect([200, 409]).toContain(patch.status);
+    const statuses = responses.map((r) => r.status);
+    expect(responses.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)).toEqual([]);
+    for (const refused of responses.filter((r) => r.status === 409)) expectProblem(refused, 409, 'insufficient-tickets');
+    const stats = await eventStats(event.id);
+    expect(stats).toEqual(await recount({ id: event.id, total_tickets: stats.total_tickets }));
+    expect(stats.tickets_held).toBe(statuses.filter((s) => s === 201).length);
+    expect(stats.tickets_held + stats.tickets_available).toBe(stats.total_tickets);
+    expect((await api('GET', `/events/${event.id}`)).body.stock_shards).toBe(9);
   }, CONCURRENT_TEST_TIMEOUT);
 });
