@@ -1,5 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type BatchWriteCommandOutput, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CounterDelta, ZERO_COUNTERS } from '../domain/booking';
+import { ServiceUnavailableError } from '../domain/errors';
 import type { Event } from '../domain/event';
 import type { Move, Shard, Take } from '../domain/stock';
 import { type Table, transactionToken } from './client';
@@ -22,8 +23,12 @@ const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 
 export interface StockStore {
-  /** Every shard of the event (indexes below its stock_span), each read strongly consistent. */
-  shards(event: Pick<Event, 'id' | 'stock_span'>): Promise<Shard[]>;
+  /**
+   * Every shard of the event (indexes below its stock_span), each read strongly
+   * consistent. With a `deadline` (epoch ms), a read not answered by then is
+   * abandoned with a 503: a read changes nothing, so nothing is left half done.
+   */
+  shards(event: Pick<Event, 'id' | 'stock_span'>, deadline?: number): Promise<Shard[]>;
   /** Creates the shards that do not exist yet, each holding `available` tickets and no other counter. */
   create(eventId: string, shards: { index: number; available: number }[], version: number): Promise<void>;
   /** Raises a shard's version to the event's, if it is behind (a PATCH that has not reached it yet). */
@@ -105,15 +110,27 @@ export function stockStore(table: Table): StockStore {
   const { client, name: TableName } = table;
 
   return {
-    async shards(event) {
+    async shards(event, deadline) {
       const found: Shard[] = [];
       const all = Array.from({ length: event.stock_span }, (_, i) => keys.stock(event.id, i));
+      const late = () =>
+        new ServiceUnavailableError('The stock of this event could not be read in time; retry shortly', 1, {
+          cause: `reading ${event.stock_span} shards took past the request's deadline`,
+        });
       for (let start = 0; start < all.length; start += BATCH_GET) {
         let wanted: Record<string, unknown>[] | undefined = all.slice(start, start + BATCH_GET);
         // Keys of a throttled partition come back unprocessed: ask for them again.
         for (let round = 0; wanted && wanted.length > 0; round++) {
           if (round > 0) await pause(Math.min(200, 10 * 2 ** round) * Math.random());
-          const result: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [TableName]: { Keys: wanted, ConsistentRead: true } } }));
+          if (deadline !== undefined && Date.now() >= deadline) throw late();
+          const command = new BatchGetCommand({ RequestItems: { [TableName]: { Keys: wanted, ConsistentRead: true } } });
+          let result: BatchGetCommandOutput;
+          try {
+            result = await client.send(command, deadline === undefined ? {} : { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
+          } catch (error) {
+            if (deadline !== undefined && Date.now() >= deadline) throw late();
+            throw error;
+          }
           found.push(...(result.Responses?.[TableName] ?? []).map(toShard));
           wanted = result.UnprocessedKeys?.[TableName]?.Keys;
           if (round > 8 && wanted && wanted.length > 0) throw new Error(`The stock of event ${event.id} could not be read: its shards are throttled`);

@@ -18,6 +18,16 @@ import type { IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
 import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
 
+/**
+ * A booking's reads of the stock end by this long after the request began: the
+ * retry budget (lib/store/retry.ts) and one more attempt, inside the function's
+ * 10 s timeout, so that a read slowed by a crowd becomes a 503, not a timeout.
+ */
+const READ_DEADLINE_MS = 6000;
+
+/** Reads of every shard before a refusal gives up on seeing them still (a PATCH moving stock): then it is retried. */
+const FULL_READS = 3;
+
 /** How many times one attempt tries again at once on what a failed transaction taught it. */
 const NEWS_PER_ATTEMPT = 4;
 
@@ -72,10 +82,12 @@ function holdTickets(
   // Shards that cancelled or throttled this request's transaction: tried last.
   const busy = new Set<number>();
   const started = Date.now();
+  // Reads of the stock are abandoned after this (a 503), well inside the function's timeout.
+  const deadline = started + READ_DEADLINE_MS;
   return withRetry(async () => {
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const completion = complete?.(booking);
-    let from = await firstTry(deps, event, booking.quantity, busy);
+    let from = await firstTry(deps, event, booking.quantity, busy, deadline);
     // A shard short of tickets, behind the event, or busy with another buyer's
     // transaction while others are not, is news rather than a lost race: try
     // again at once with what was learnt, a few times, before backing off, but
@@ -120,7 +132,8 @@ function holdTickets(
         }
         case 'shard-short': {
           // Not a refusal yet: only a read of every shard can say the tickets are gone.
-          const found = await takesFromEveryShard(deps, event, booking.quantity, busy);
+          const found = await takesFromEveryShard(deps, event, booking.quantity, busy, deadline);
+          if ('unsure' in found) return RETRY;
           if ('consolidate' in found) {
             await deps.stock.move(event.id, found.consolidate);
             return RETRY;
@@ -145,7 +158,7 @@ function holdTickets(
  * again first, so that a sold-out event refuses with a read, not a transaction
  * that would fail (and, on AWS, hold its shard from the buyers who can succeed).
  */
-async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy: ReadonlySet<number>): Promise<Take[]> {
+async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy: ReadonlySet<number>, deadline: number): Promise<Take[]> {
   const seen = deps.events.stockOf(event.id);
   if (!seen) return [{ shard: pickShard(event.stock_shards, busy), quantity }];
   const hinted = takesFor(
@@ -155,7 +168,7 @@ async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy:
     busy,
   );
   if (hinted && 'takes' in hinted && hinted.takes.length === 1) return hinted.takes;
-  const found = await takesFromEveryShard(deps, event, quantity, busy);
+  const found = await takesFromEveryShard(deps, event, quantity, busy, deadline);
   return 'takes' in found ? found.takes : [{ shard: pickShard(event.stock_shards, busy), quantity }];
 }
 
@@ -163,18 +176,38 @@ async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy:
  * Reads every shard of the event (strongly consistent) and says where `quantity`
  * tickets are. The refusal for want of tickets is given here and only here: when
  * the shards, read just now, hold fewer together.
+ *
+ * Before refusing, the read must be known to have seen every ticket. The shards
+ * are read one by one, not as one snapshot, and the copy of the event may be a
+ * moment old: a PATCH may have added shards (stock then moves onto them) or moved
+ * stock between two shards while the read went past them. Every shard's
+ * available, held and sold tickets add up to the event's total at any single
+ * moment (bookings, payments and releases move tickets within a shard; only a
+ * PATCH moves them between shards or changes the total). So the event item is
+ * read after the shards, and the refusal stands only if the shards were all of
+ * its shards and add up to its total; otherwise they are read again.
  */
 async function takesFromEveryShard(
   deps: BookingDeps,
   event: Event,
   quantity: number,
   busy: ReadonlySet<number>,
-): Promise<{ takes: Take[] } | { consolidate: Move }> {
-  const shards = await deps.stock.shards(event);
-  deps.events.sawStock(event.id, shards);
-  const found = takesFor(shards, quantity, MAX_TAKES, busy);
-  if (!found) throw new InsufficientTicketsError(sumShards(shards).available_tickets, quantity);
-  return found;
+  deadline: number,
+): Promise<{ takes: Take[] } | { consolidate: Move } | { unsure: true }> {
+  let terms = event;
+  for (let read = 0; read < FULL_READS; read++) {
+    const shards = await deps.stock.shards(terms, deadline);
+    deps.events.sawStock(event.id, shards);
+    const found = takesFor(shards, quantity, MAX_TAKES, busy);
+    if (found) return found;
+    const now = await deps.events.fresh(event.id);
+    if (!now) throw new NotFoundError('event', event.id);
+    const sum = sumShards(shards);
+    const whole = now.stock_span === terms.stock_span && sum.available_tickets + sum.tickets_held + sum.tickets_sold === now.total_tickets;
+    if (whole) throw new InsufficientTicketsError(sum.available_tickets, quantity);
+    terms = now;
+  }
+  return { unsure: true };
 }
 
 /**

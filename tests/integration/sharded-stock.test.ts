@@ -123,6 +123,19 @@ describe('changing the shards and the total while a storm buys', () => {
     expect(await recount.expectCountersMatchRecount(table, event.id)).toMatchObject({ available_tickets: 81, tickets_held: 19 });
   });
 
+  it('refuses nobody on a copy of the event older than the shards that now hold the stock', async () => {
+    const event = await storedEvent(events, { total_tickets: 2, stock_shards: 1 });
+    const stale: BookingDeps = { ...deps, events: recentEvents(events, { maxAgeMs: 3_600_000, maxEvents: 10 }) };
+    await createBooking(stale, { user_id: 'copy-1', event_id: event.id, quantity: 2 });
+
+    // Four tickets more, spread over shards the copy does not know of.
+    await updateEvent(events, event.id, { stock_shards: 4, total_tickets: 6 }, new Date());
+    expect((await shardsOf(event.id)).filter((s) => s.index > 0).reduce((n, s) => n + s.available_tickets, 0)).toBeGreaterThan(0);
+
+    await expect(createBooking(stale, { user_id: 'copy-2', event_id: event.id, quantity: 4 })).resolves.toMatchObject({ quantity: 4 });
+    expect(await recount.expectCountersMatchRecount(table, event.id)).toMatchObject({ tickets_held: 6, available_tickets: 0 });
+  });
+
   it('spreads the stock over new shards when the number grows', async () => {
     const event = await storedEvent(events, { total_tickets: 90, stock_shards: 1 });
 
