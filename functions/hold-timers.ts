@@ -33,8 +33,8 @@ interface BatchResponse {
 
 /**
  * Reads new holds from the table's stream (a batch of INSERTs of PENDING
- * bookings) and starts their timers, one per batch of holds that run out in the
- * same second. The records of batches whose timer could not be started are
+ * bookings) and starts their timers, one per batch of holds that run out within
+ * two seconds of each other (lib/usecases/hold-timers.ts). The records of batches whose timer could not be started are
  * answered as failures, so the mapping delivers them again (ReportBatchItemFailures):
  * their timers start late, not never. A record that is no new hold can never
  * become one: it is logged and let go rather than hold up the stream.

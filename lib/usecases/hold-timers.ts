@@ -11,12 +11,13 @@ export interface NewHold {
 }
 
 /**
- * Holds whose `expires_at` falls in the same second share one timer, which fires
- * at the latest of them: no hold ends more than a second after its own expiry,
- * and a sale's holds (made in the same few seconds) need a handful of executions
- * instead of one each. Step Functions charges by the transition, not by the hold.
+ * Holds whose `expires_at` lie within this span of the earliest of them share one
+ * timer, which fires at the latest: no hold ends more than two seconds after its
+ * own expiry, and one read of the stream (about a second of a sale's bookings,
+ * whose holds run out in the same second or so) makes one execution instead of
+ * one per hold. Step Functions charges by the transition, not by the hold.
  */
-export const BATCH_WINDOW_MS = 1000;
+export const BATCH_SPAN_MS = 2000;
 
 /**
  * The most holds one timer ends. Its expire Lambda ends them all in one
@@ -38,32 +39,31 @@ export function batchId(windowStartMs: number, bookingIds: readonly string[]): s
 }
 
 /**
- * Groups new holds into the batches their timers end: by the second their hold
- * runs out (BATCH_WINDOW_MS), at most MAX_HOLDS_PER_BATCH each, the ids sorted.
- * The same holds always make the same batches, whatever their order, and every
- * batch is named by batchId, a batch of one hold included.
+ * Groups new holds into the batches their timers end: in order of expiry, each
+ * batch from its earliest hold to the last that runs out within BATCH_SPAN_MS of
+ * it, at most MAX_HOLDS_PER_BATCH each, the ids sorted. The same holds always
+ * make the same batches, whatever their order, and every batch is named by
+ * batchId after the second of its earliest hold, a batch of one included.
  */
 export function batchesOf(holds: readonly NewHold[]): HoldBatch[] {
-  const windows = new Map<number, Map<string, number>>();
+  const expiries = new Map<string, number>();
   for (const hold of holds) {
     const expiresMs = Date.parse(hold.expires_at);
     if (!Number.isFinite(expiresMs)) throw new Error(`Hold ${hold.booking_id} has no valid expires_at: ${hold.expires_at}`);
-    const window = Math.floor(expiresMs / BATCH_WINDOW_MS) * BATCH_WINDOW_MS;
-    const members = windows.get(window) ?? new Map<string, number>();
-    members.set(hold.booking_id, Math.max(expiresMs, members.get(hold.booking_id) ?? expiresMs));
-    windows.set(window, members);
+    expiries.set(hold.booking_id, Math.max(expiresMs, expiries.get(hold.booking_id) ?? expiresMs));
   }
-  const batches: HoldBatch[] = [];
-  for (const window of [...windows.keys()].sort((a, b) => a - b)) {
-    const members = windows.get(window)!;
-    const ids = [...members.keys()].sort();
-    for (let from = 0; from < ids.length; from += MAX_HOLDS_PER_BATCH) {
-      const chunk = ids.slice(from, from + MAX_HOLDS_PER_BATCH);
-      const latest = Math.max(...chunk.map((id) => members.get(id)!));
-      batches.push({ id: batchId(window, chunk), expires_at: new Date(latest).toISOString(), booking_ids: chunk });
-    }
+  const ordered = [...expiries].sort(([a, at], [b, bt]) => at - bt || (a < b ? -1 : a > b ? 1 : 0));
+  const groups: [string, number][][] = [];
+  for (const entry of ordered) {
+    const current = groups.at(-1);
+    if (current && current.length < MAX_HOLDS_PER_BATCH && entry[1] - current[0]![1] < BATCH_SPAN_MS) current.push(entry);
+    else groups.push([entry]);
   }
-  return batches;
+  return groups.map((group) => {
+    const ids = group.map(([id]) => id).sort();
+    const second = Math.floor(group[0]![1] / 1000) * 1000;
+    return { id: batchId(second, ids), expires_at: new Date(group.at(-1)![1]).toISOString(), booking_ids: ids };
+  });
 }
 
 /**
