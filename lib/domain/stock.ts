@@ -54,6 +54,18 @@ export function sumShards(shards: readonly CounterDelta[]): CounterDelta {
   return sum;
 }
 
+/**
+ * Whether shards read one by one account for every ticket of the event: their
+ * available, held and sold tickets add up to its total. They do at any single
+ * moment (a booking, a payment or a release moves tickets within its shard); a
+ * read that straddles a move of stock between shards, or a change of the total,
+ * does not, and must be read again.
+ */
+export function accountsFor(shards: readonly CounterDelta[], event: { total_tickets: number }): boolean {
+  const sum = sumShards(shards);
+  return sum.available_tickets + sum.tickets_held + sum.tickets_sold === event.total_tickets;
+}
+
 /** `total` tickets over `shards` shards, as even as can be (the first ones take the remainder). */
 export function splitEvenly(total: number, shards: number): number[] {
   const base = Math.floor(total / shards);

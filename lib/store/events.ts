@@ -1,13 +1,13 @@
 import { GetCommand, PutCommand, TransactWriteCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Event, EventWithStock, UpdateEventInput } from '../domain/event';
-import { sumShards, type Take } from '../domain/stock';
+import { accountsFor, sumShards, type Take } from '../domain/stock';
 import { type Table, transactionToken } from './client';
 import { cancelledTransaction, failedConditionItem, lostARace } from './conditions';
 import { eventsByDate, keys, stripKeys } from './keys';
 import { type Page, type PageRequest, queryPage } from './pagination';
 import { RETRY } from './retry';
-import { restockAction, type StockStore, stockStore } from './stock';
+import { CLOSED_VERSION, restockAction, type StockStore, stockStore } from './stock';
 
 export type EventUpdateOutcome =
   | { kind: 'updated'; event: Event }
@@ -62,17 +62,14 @@ export function eventStore(table: Table): EventStore {
   const stock = stockStore(table);
 
   const withStock = async (event: Event): Promise<EventWithStock> => {
-    // The shards are read one by one (BatchGetItem), not as one snapshot, and a
-    // reshard moves tickets between two of them in one transaction: a read that
-    // straddles such a move sees the tickets twice or not at all. The sum of
-    // every shard's tickets is the event's total at any single moment, so a read
-    // that does not add up is read again.
+    // The shards are read one by one, not as one snapshot: a read that straddles
+    // a move of stock between them does not account for every ticket, and is
+    // read again.
     for (let attempt = 0; ; attempt++) {
-      const sum = sumShards(await stock.shards(event));
-      const adds = sum.available_tickets + sum.tickets_held + sum.tickets_sold === event.total_tickets;
-      if (adds || attempt === 3) return { ...event, ...sum };
+      const shards = await stock.shards(event);
+      if (accountsFor(shards, event) || attempt === 3) return { ...event, ...sumShards(shards) };
       const fresh = await getTerms(event.id);
-      if (!fresh) return { ...event, ...sum };
+      if (!fresh) return { ...event, ...sumShards(shards) };
       event = fresh;
     }
   };
@@ -210,9 +207,16 @@ export function eventStore(table: Table): EventStore {
      */
     async remove(event) {
       const shards = await stock.shards(event);
-      const active = (list: typeof shards) => list.reduce((n, s) => n + s.bookings_pending + s.bookings_confirmed, 0);
-      if (active(shards) > 0) return { kind: 'has-bookings', active: active(shards) };
-      if (!(await stock.close(event.id, shards))) return RETRY;
+      const active = shards.reduce((n, s) => n + s.bookings_pending + s.bookings_confirmed, 0);
+      if (active > 0) {
+        // A shard still closed here was closed by a delete that did not go through.
+        await stock.reopen(
+          event,
+          shards.filter((s) => s.version === CLOSED_VERSION).map((s) => s.index),
+        );
+        return { kind: 'has-bookings', active };
+      }
+      if (!(await stock.close(event, shards))) return RETRY;
       try {
         await client.send(new DeleteCommand({ TableName, Key: keys.event(event.id), ConditionExpression: 'attribute_exists(pk)' }));
       } catch (error) {

@@ -38,9 +38,15 @@ export interface StockStore {
   /**
    * Stops every booking of the event (the shards take the CLOSED version) on
    * condition that each still counts the bookings it did when read; false, and
-   * every shard as it was, when one changed meanwhile.
+   * every shard open again at the event's version, when one changed meanwhile.
    */
-  close(eventId: string, shards: Shard[]): Promise<boolean>;
+  close(event: Pick<Event, 'id' | 'version'>, shards: Shard[]): Promise<boolean>;
+  /**
+   * Opens closed shards again at the event's version: those of a delete that did
+   * not go through (a booking landed first, or the delete gave up after a close
+   * whose answer was lost).
+   */
+  reopen(event: Pick<Event, 'id' | 'version'>, indexes: number[]): Promise<void>;
   /** Deletes the event's shards (after the event item). */
   removeAll(eventId: string, span: number): Promise<void>;
 }
@@ -108,6 +114,27 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function stockStore(table: Table): StockStore {
   const { client, name: TableName } = table;
+
+  const reopen: StockStore['reopen'] = async (event, indexes) => {
+    await Promise.all(
+      indexes.map(async (index) => {
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName,
+              Key: keys.stock(event.id, index),
+              UpdateExpression: 'SET version = :version',
+              ConditionExpression: 'version = :closed',
+              ExpressionAttributeValues: { ':closed': CLOSED_VERSION, ':version': event.version },
+            }),
+          );
+        } catch (error) {
+          // Open already: by this very write (its answer lost), or never closed.
+          if (failedConditionItem(error) === undefined) throw error;
+        }
+      }),
+    );
+  };
 
   return {
     async shards(event, deadline) {
@@ -189,7 +216,7 @@ export function stockStore(table: Table): StockStore {
       }
     },
 
-    async close(eventId, shards) {
+    async close(event, shards) {
       const closed: Shard[] = [];
       const results = await Promise.allSettled(
         shards.map(async (shard) => {
@@ -197,7 +224,7 @@ export function stockStore(table: Table): StockStore {
             await client.send(
               new UpdateCommand({
                 TableName,
-                Key: keys.stock(eventId, shard.index),
+                Key: keys.stock(event.id, shard.index),
                 UpdateExpression: 'SET version = :closed',
                 ConditionExpression: 'version = :version AND bookings_pending = :pending AND bookings_confirmed = :confirmed',
                 ExpressionAttributeValues: {
@@ -220,24 +247,17 @@ export function stockStore(table: Table): StockStore {
       );
       if (results.every((r) => r.status === 'fulfilled')) return true;
       // A booking landed on a shard between the read and the close (or the write
-      // failed): open the others again, as they were.
-      await Promise.all(
-        closed.map((shard) =>
-          client.send(
-            new UpdateCommand({
-              TableName,
-              Key: keys.stock(eventId, shard.index),
-              UpdateExpression: 'SET version = :version',
-              ConditionExpression: 'version = :closed',
-              ExpressionAttributeValues: { ':closed': CLOSED_VERSION, ':version': shard.version },
-            }),
-          ),
-        ),
+      // failed): open the others again.
+      await reopen(
+        event,
+        closed.map((shard) => shard.index),
       );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure && failedConditionItem(failure.reason) === undefined) throw failure.reason;
       return false;
     },
+
+    reopen,
 
     async removeAll(eventId, span) {
       const all = Array.from({ length: span }, (_, i) => ({ DeleteRequest: { Key: keys.stock(eventId, i) } }));

@@ -45,6 +45,18 @@ const putsType = (body: Body, type: string) => transactItems(body).some((item) =
 const movesBookingTo = (body: Body, status: string) => transactItems(body)[0]?.Update?.ExpressionAttributeValues?.[':next']?.S === status;
 const plainPutOf = (operation: string, body: Body, type: string) =>
   operation === 'PutItem' && (body.Item as Record<string, DynamoValue> | undefined)?.type?.S === type;
+type Keyed = { Update?: { Key?: { pk?: { S?: string }; sk?: { S?: string } } } };
+/** A PATCH's transaction: the event item, with the stock it moves. */
+const patchesEvent = (operation: string, body: Body) =>
+  operation === 'TransactWriteItems' && (transactItems(body)[0] as Keyed | undefined)?.Update?.Key?.sk?.S === 'EVENT';
+/** A move of stock between two shards (a reshard spreading it). */
+const movesStock = (operation: string, body: Body) =>
+  operation === 'TransactWriteItems' &&
+  transactItems(body).length === 2 &&
+  transactItems(body).every((item) => (item as Keyed).Update?.Key?.sk?.S === 'STOCK');
+/** The plain UpdateItem of one shard whose condition names `marker` (a roll-forward, a close). */
+const updatesShard = (operation: string, body: Body, marker: string) =>
+  operation === 'UpdateItem' && (body.Key as Record<string, DynamoValue> | undefined)?.sk?.S === 'STOCK' && String(body.ConditionExpression).includes(marker);
 
 /** Loses the answer of the first `count` applied writes that `matches` picks. */
 function loseFirst(count: number, matches: (operation: string, body: Body) => boolean) {
@@ -220,22 +232,78 @@ describe('other writes applied and their answers lost', () => {
     expect(await getEvent(eventStore(direct), event.id)).toEqual(event);
   });
 
-  it('raising total_tickets moves the tickets once', async () => {
-    const event = await storedEvent(eventStore(direct), { total_tickets: 10 });
-    losing = loseFirst(1, (operation) => operation === 'UpdateItem').rule;
+  it.each([
+    ['resent by the SDK with its token', SDK_MAX_ATTEMPTS],
+    ['planned again after the SDK gave up', 1],
+  ])('raising total_tickets moves the tickets once, %s', async (_case, attempts) => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 10, stock_shards: 2 });
+    const lose = loseFirst(1, patchesEvent);
+    losing = lose.rule;
 
-    await updateEvent(eventStore(throughModel(SDK_MAX_ATTEMPTS)), event.id, { total_tickets: 15 }, new Date());
+    await updateEvent(eventStore(throughModel(attempts)), event.id, { total_tickets: 15 }, new Date());
 
-    expect(await getEvent(eventStore(direct), event.id)).toMatchObject({ total_tickets: 15, available_tickets: 15 });
+    expect(lose.lost()).toBe(1);
+    expect(await recount.expectCountersMatchRecount(direct, event.id)).toMatchObject({ total_tickets: 15, available_tickets: 15 });
+  });
+
+  it('lowering total_tickets takes the tickets away once, after the SDK gave up', async () => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 10, stock_shards: 2 });
+    const lose = loseFirst(1, patchesEvent);
+    losing = lose.rule;
+
+    await updateEvent(eventStore(throughModel(1)), event.id, { total_tickets: 4 }, new Date());
+
+    expect(lose.lost()).toBe(1);
+    expect(await recount.expectCountersMatchRecount(direct, event.id)).toMatchObject({ total_tickets: 4, available_tickets: 4 });
+  });
+
+  it('a move of stock to a new shard is made once, and every ticket stays on sale', async () => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 40, stock_shards: 1 });
+    const lose = loseFirst(1, movesStock);
+    losing = lose.rule;
+
+    const grown = await updateEvent(eventStore(throughModel(1)), event.id, { stock_shards: 4 }, new Date());
+
+    expect(lose.lost()).toBe(1);
+    expect(grown).toMatchObject({ stock_shards: 4, available_tickets: 40 });
+    expect(await recount.expectCountersMatchRecount(direct, event.id)).toMatchObject({ total_tickets: 40, available_tickets: 40 });
+  });
+
+  it("a shard's roll-forward to a new price is done once: the next booking sells at that price", async () => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 10, stock_shards: 3, ticket_price: '10.00' });
+    const lose = loseFirst(1, (operation, body) => updatesShard(operation, body, 'version < :version'));
+    losing = lose.rule;
+
+    await updateEvent(eventStore(throughModel(1)), event.id, { ticket_price: 2500 }, new Date());
+
+    expect(lose.lost()).toBe(1);
+    const booking = await createBooking(depsOn(direct), { user_id: `rolled-${randomUUID()}`, event_id: event.id, quantity: 1 });
+    expect(booking.unit_price_cents).toBe(2500);
   });
 
   it('deleting an event is a deletion, not a 404 for its own Delete', async () => {
     const event = await storedEvent(eventStore(direct));
-    losing = loseFirst(1, (operation) => operation === 'DeleteItem').rule;
+    const lose = loseFirst(1, (operation) => operation === 'DeleteItem');
+    losing = lose.rule;
 
     await deleteEvent(eventStore(throughModel(SDK_MAX_ATTEMPTS)), event.id);
 
+    expect(lose.lost()).toBe(1);
     expect(await eventStore(direct).get(event.id)).toBeUndefined();
+  });
+
+  it('deleting an event whose shard was closed and the answer lost still deletes it, shards and all', async () => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 30, stock_shards: 3 });
+    const lose = loseFirst(1, (operation, body) => updatesShard(operation, body, 'bookings_pending = :pending'));
+    losing = lose.rule;
+
+    await deleteEvent(eventStore(throughModel(1)), event.id);
+
+    expect(lose.lost()).toBe(1);
+    expect(await eventStore(direct).get(event.id)).toBeUndefined();
+    for (let i = 0; i < 3; i++) {
+      expect((await direct.client.send(new GetCommand({ TableName: direct.name, Key: keys.stock(event.id, i), ConsistentRead: true }))).Item).toBeUndefined();
+    }
   });
 });
 
