@@ -46,12 +46,14 @@ export const RETRY = Symbol('retry');
  * when it returns RETRY or throws a transient error. Bounded: after the last
  * attempt the caller gets a 503 with Retry-After, never a 500.
  */
-export async function withRetry<T>(attempt: () => Promise<T | typeof RETRY>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(attempt: (budgetEnds: number) => Promise<T | typeof RETRY>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   const started = Date.now();
+  // An attempt that works on in steps (the booking's) stops when the budget ends.
+  const budgetEnds = started + policy.budgetMs;
   let cause: unknown = 'every attempt lost a race (transaction conflicts or throttled partitions)';
   for (let n = 0; n < policy.attempts; n++) {
     try {
-      const result = await attempt();
+      const result = await attempt(budgetEnds);
       if (result !== RETRY) return result;
     } catch (error) {
       if (!isTransient(error)) throw error;

@@ -11,19 +11,19 @@ import {
 import type { Clock } from '../domain/time';
 import type { BookingFilter, BookingStore } from '../store/bookings';
 import type { StockStore } from '../store/stock';
-import { MAX_STOCK_SHARDS, type Move, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
+import { accountsFor, MAX_STOCK_SHARDS, type Move, pickShard, sumShards, type Take, takesFor } from '../domain/stock';
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
 import type { IdempotencyCompletion } from '../ports';
 import type { Page, PageRequest } from '../store/pagination';
-import { DEFAULT_RETRY, RETRY, withRetry } from '../store/retry';
+import { RETRY, withRetry } from '../store/retry';
 
 /**
- * A booking's reads of the stock end by this long after the request began: the
- * retry budget (lib/store/retry.ts) and one more attempt, inside the function's
- * 10 s timeout, so that a read slowed by a crowd becomes a 503, not a timeout.
+ * A booking's reads of the stock end this long after its retry budget
+ * (lib/store/retry.ts): the time of one more attempt, inside the function's 10 s
+ * timeout, so that a read slowed by a crowd becomes a 503, not a timeout.
  */
-const READ_DEADLINE_MS = 6000;
+const READ_GRACE_MS = 1000;
 
 /** Reads of every shard before a refusal gives up on seeing them still (a PATCH moving stock): then it is retried. */
 const FULL_READS = 3;
@@ -81,10 +81,9 @@ function holdTickets(
   const id = randomUUID();
   // Shards that cancelled or throttled this request's transaction: tried last.
   const busy = new Set<number>();
-  const started = Date.now();
-  // Reads of the stock are abandoned after this (a 503), well inside the function's timeout.
-  const deadline = started + READ_DEADLINE_MS;
-  return withRetry(async () => {
+  return withRetry(async (budgetEnds) => {
+    // Reads of the stock are abandoned after this (a 503), well inside the function's timeout.
+    const deadline = budgetEnds + READ_GRACE_MS;
     const { event, booking } = await plan(deps, { ...request, id }, deps.clock());
     const completion = complete?.(booking);
     let from = await firstTry(deps, event, booking.quantity, busy, deadline);
@@ -93,7 +92,7 @@ function holdTickets(
     // again at once with what was learnt, a few times, before backing off, but
     // not past the request's retry budget (then it is a 503, never a function
     // timed out).
-    for (let news = 0; news < NEWS_PER_ATTEMPT && Date.now() - started < DEFAULT_RETRY.budgetMs; news++) {
+    for (let news = 0; news < NEWS_PER_ATTEMPT && Date.now() < budgetEnds; news++) {
       const outcome = await deps.bookings.create(booking, { eventVersion: event.version, maxPerUser: event.max_per_user, takes: from }, completion);
       switch (outcome.kind) {
         case 'created':
@@ -177,15 +176,12 @@ async function firstTry(deps: BookingDeps, event: Event, quantity: number, busy:
  * tickets are. The refusal for want of tickets is given here and only here: when
  * the shards, read just now, hold fewer together.
  *
- * Before refusing, the read must be known to have seen every ticket. The shards
- * are read one by one, not as one snapshot, and the copy of the event may be a
- * moment old: a PATCH may have added shards (stock then moves onto them) or moved
- * stock between two shards while the read went past them. Every shard's
- * available, held and sold tickets add up to the event's total at any single
- * moment (bookings, payments and releases move tickets within a shard; only a
- * PATCH moves them between shards or changes the total). So the event item is
- * read after the shards, and the refusal stands only if the shards were all of
- * its shards and add up to its total; otherwise they are read again.
+ * Before refusing, the read must be known to have seen every ticket: the copy
+ * of the event may be a moment old (a PATCH may have added shards, and moved
+ * stock onto them), and the shards are read one by one, not as one snapshot (a
+ * move between two of them may fall in between). So the event item is read
+ * after the shards, and the refusal stands only if the shards were all of its
+ * shards and account for its total (`accountsFor`); otherwise they are read again.
  */
 async function takesFromEveryShard(
   deps: BookingDeps,
@@ -202,9 +198,9 @@ async function takesFromEveryShard(
     if (found) return found;
     const now = await deps.events.fresh(event.id);
     if (!now) throw new NotFoundError('event', event.id);
-    const sum = sumShards(shards);
-    const whole = now.stock_span === terms.stock_span && sum.available_tickets + sum.tickets_held + sum.tickets_sold === now.total_tickets;
-    if (whole) throw new InsufficientTicketsError(sum.available_tickets, quantity);
+    if (now.stock_span === terms.stock_span && accountsFor(shards, now)) {
+      throw new InsufficientTicketsError(sumShards(shards).available_tickets, quantity);
+    }
     terms = now;
   }
   return { unsure: true };
@@ -213,15 +209,14 @@ async function takesFromEveryShard(
 /**
  * The booking planned on the event as this process last read it (planBooking: the
  * price, and the refusals already certain: 404, 422 over max_per_booking, 409
- * started, per-user limit, not enough tickets).
+ * started, per-user limit; the tickets are the shards' to refuse).
  *
  * A copy kept from a moment ago spares the read of the event item before each
  * transaction, and the transaction's `version` condition makes a booking planned
  * on an outdated copy fail rather than sell at an old price. But a refusal must
- * not rest on an outdated copy: tickets come back when a hold expires or a booking
- * is cancelled, a PATCH can raise a limit. So when the copy says no, the event is
- * read again, strongly consistent, and only that read can refuse: nobody is turned
- * away while the table says there are tickets for them.
+ * not rest on an outdated copy: a PATCH can raise a limit or move the date. So
+ * when the copy says no, the event is read again, strongly consistent, and only
+ * that read can refuse.
  */
 async function plan(
   deps: BookingDeps,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HoldBatch, HoldTimer } from '../ports';
+import { inParallel } from '../parallel';
 import { type RetryPolicy, withRetry } from '../store/retry';
 import type { BookingDeps } from './bookings';
 import { expireHold, type ExpiryResult } from './holds';
@@ -148,18 +149,4 @@ export async function expireHolds(deps: BookingDeps, bookingIds: readonly string
     else failures.push({ booking_id: outcome.id, error: outcome.error });
   }
   return { results, failures };
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the results in the items' order. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
