@@ -1,8 +1,7 @@
-import { toEventStats } from '../lib/domain/booking';
 import { toEventView } from '../lib/domain/event';
 import { httpRoute } from '../lib/http/handler';
 import { eventsRoutes as routes } from '../lib/http/routes/events';
-import { createEvent, deleteEvent, getEvent, listEvents, updateEvent } from '../lib/usecases/events';
+import { createEvent, deleteEvent, eventStats, getEvent, listEvents, updateEvent } from '../lib/usecases/events';
 import { stores } from '../lib/wiring/stores';
 
 export const create = httpRoute(routes.createEvent, async ({ body }) => {
@@ -20,14 +19,14 @@ export const get = httpRoute(routes.getEvent, async ({ params }) => ({
 }));
 
 export const update = httpRoute(routes.updateEvent, async ({ params, body }) => ({
-  body: toEventView(await updateEvent(stores.events, params.id, body, new Date())),
+  body: toEventView(await updateEvent(stores.events, params.id, body, new Date(), stores.waitlist)),
 }));
 
 export const remove = httpRoute(routes.deleteEvent, async ({ params }) => {
-  await deleteEvent(stores.events, params.id);
+  await deleteEvent(stores.events, params.id, stores.waitlist);
   return {};
 });
 
 export const stats = httpRoute(routes.eventStats, async ({ params }) => ({
-  body: toEventStats(await getEvent(stores.events, params.id)),
+  body: await eventStats(stores.events, stores.waitlist, params.id),
 }));

@@ -15,6 +15,8 @@ const Settings = z
   /** Deployed stages: the SSM SecureString parameter holding the admin key. */
   ADMIN_API_KEY_PARAMETER: z.preprocess(blankAsUnset, z.string().startsWith('/').optional()),
   HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** How long a waiting-list offer holds its tickets; unset: as long as a booking's hold. */
+  WAITLIST_OFFER_SECONDS: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(86_400).optional()),
   /** The booking-hold state machine (serverless.yml); the local stack sets its local ARN. */
   HOLD_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** Simulated payment gateway latency. */

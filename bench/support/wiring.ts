@@ -6,6 +6,7 @@ import { type EventStore, eventStore } from '../../lib/store/events';
 import { RECENT, recentEvents, type RecentEventsOptions } from '../../lib/store/recent-events';
 import type { BookingDeps } from '../../lib/usecases/bookings';
 import { createEvent } from '../../lib/usecases/events';
+import { waitlistStore } from '../../lib/store/waitlist';
 
 /**
  * What the booking use cases run with, wired as in the deployed functions, on a
@@ -18,6 +19,7 @@ export function bookingDepsOn(table: Table, options: { eventCopy?: RecentEventsO
     events: recentEvents(events, options.eventCopy ?? RECENT),
     bookings: bookingStore(table),
     stock: events.stock,
+    waitlist: waitlistStore(table),
     holdSeconds: options.holdSeconds ?? 900,
     clock: () => new Date(),
   };

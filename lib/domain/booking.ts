@@ -34,6 +34,8 @@ export interface Booking {
   payment_id?: string | null;
   /** Which request made its last change of status (lib/store/bookings.ts, `transition`). */
   change_id?: string;
+  /** The waiting-list entry this booking was offered to (lib/domain/waitlist.ts), if it is an offer. */
+  waitlist_entry_id?: string;
   /**
    * The stock shard it took its tickets from (the first, when several): the one
    * its later changes count on and its tickets go back to. Bookings made before
@@ -166,6 +168,12 @@ export interface CounterDelta {
   bookings_pending: number;
   bookings_confirmed: number;
   bookings_cancelled: number;
+  /**
+   * Tickets that came back while people waited for them: released by a booking
+   * into the waiting list's hands, not on sale, until the line's offers take them
+   * (lib/usecases/waitlist.ts). Counted as held in the statistics.
+   */
+  line_tickets: number;
 }
 
 /** Every counter at zero: a new event's, and the base of every delta. */
@@ -177,6 +185,7 @@ export const ZERO_COUNTERS: Readonly<CounterDelta> = {
   bookings_pending: 0,
   bookings_confirmed: 0,
   bookings_cancelled: 0,
+  line_tickets: 0,
 };
 
 /** A new PENDING booking: its tickets move from available to held. */
@@ -184,16 +193,23 @@ export function holdDelta(booking: Pick<Booking, 'quantity'>): CounterDelta {
   return { ...ZERO_COUNTERS, available_tickets: -booking.quantity, tickets_held: booking.quantity, bookings_pending: 1 };
 }
 
+/**
+ * Where released tickets go: back on sale, or, while people wait in the event's
+ * line, to the line (`line_tickets`), which nobody outside it can book.
+ */
+export type ReleaseTo = 'sale' | 'line';
+
 /** A cancellation gives the tickets back; a CONFIRMED booking counts as refunded. */
-export function releaseDelta(booking: Pick<Booking, 'quantity' | 'status' | 'amount_cents'>): CounterDelta {
+export function releaseDelta(booking: Pick<Booking, 'quantity' | 'status' | 'amount_cents'>, to: ReleaseTo = 'sale'): CounterDelta {
   const q = booking.quantity;
+  const back = to === 'line' ? { line_tickets: q } : { available_tickets: q };
   if (booking.status === 'PENDING') {
-    return { ...ZERO_COUNTERS, available_tickets: q, tickets_held: -q, bookings_pending: -1, bookings_cancelled: 1 };
+    return { ...ZERO_COUNTERS, ...back, tickets_held: -q, bookings_pending: -1, bookings_cancelled: 1 };
   }
   if (booking.status === 'CONFIRMED') {
     return {
       ...ZERO_COUNTERS,
-      available_tickets: q,
+      ...back,
       tickets_sold: -q,
       revenue_cents: -booking.amount_cents,
       bookings_confirmed: -1,
@@ -227,19 +243,27 @@ export const EventStats = z
     bookings_confirmed: z.number().int().min(0),
     bookings_pending: z.number().int().min(0),
     bookings_cancelled: z.number().int().min(0),
+    waitlist_waiting: z.number().int().min(0).meta({ description: 'Waiting-list entries WAITING (v1.1)' }),
+    waitlist_tickets: z.number().int().min(0).meta({ description: 'Tickets the WAITING entries want (v1.1)' }),
   })
   .meta({ id: 'EventStats' });
 
-export function toEventStats(event: EventWithStock): z.infer<typeof EventStats> {
+/**
+ * Tickets released to the waiting list and not offered yet are held for it: they
+ * are not on sale, and the sum still makes the total.
+ */
+export function toEventStats(event: EventWithStock, line = { waiting: 0, tickets: 0 }): z.infer<typeof EventStats> {
   return {
     event_id: event.id,
     total_tickets: event.total_tickets,
     tickets_sold: event.tickets_sold,
-    tickets_held: event.tickets_held,
+    tickets_held: event.tickets_held + event.line_tickets,
     tickets_available: event.available_tickets,
     revenue: centsToAmount(event.revenue_cents),
     bookings_confirmed: event.bookings_confirmed,
     bookings_pending: event.bookings_pending,
     bookings_cancelled: event.bookings_cancelled,
+    waitlist_waiting: line.waiting,
+    waitlist_tickets: line.tickets,
   };
 }

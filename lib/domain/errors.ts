@@ -54,10 +54,11 @@ export class NotFoundError extends AppError {
   readonly code: string;
   readonly title: string;
 
-  constructor(resource: 'event' | 'user' | 'booking', id: string) {
-    super(`No ${resource} with id ${JSON.stringify(id)}`);
+  constructor(resource: 'event' | 'user' | 'booking' | 'waitlist-entry', id: string) {
+    const name = resource.replace('-', ' ');
+    super(`No ${name} with id ${JSON.stringify(id)}`);
     this.code = `${resource}-not-found`;
-    this.title = `${resource[0]!.toUpperCase()}${resource.slice(1)} not found`;
+    this.title = `${name[0]!.toUpperCase()}${name.slice(1)} not found`;
   }
 }
 
@@ -195,5 +196,35 @@ export class PaymentGatewayError extends AppError {
 
   constructor() {
     super('The payment gateway failed; nothing was charged and the booking is unchanged. Retry shortly');
+  }
+}
+
+export class TicketsAvailableError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'tickets-available';
+  readonly title = 'Tickets are available: book them instead';
+
+  constructor(available: number, requested: number) {
+    super(`${requested} ticket(s) wanted and ${available} on sale now: book them (POST /bookings) rather than wait`);
+  }
+}
+
+export class AlreadyWaitingError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'already-waiting';
+  readonly title = 'Already in the waiting list of this event';
+
+  constructor(entryId: string) {
+    super(`You already have a WAITING or OFFERED entry for this event (${entryId}); leave it first to join again`);
+  }
+}
+
+export class WaitlistEntryEndedError extends AppError {
+  readonly kind = 'conflict';
+  readonly code = 'waitlist-entry-ended';
+  readonly title = 'The waiting-list entry has ended';
+
+  constructor(status: string) {
+    super(`The entry is ${status}: it is no longer in the line`);
   }
 }

@@ -63,7 +63,7 @@ export function sumShards(shards: readonly CounterDelta[]): CounterDelta {
  */
 export function accountsFor(shards: readonly CounterDelta[], event: { total_tickets: number }): boolean {
   const sum = sumShards(shards);
-  return sum.available_tickets + sum.tickets_held + sum.tickets_sold === event.total_tickets;
+  return sum.available_tickets + sum.tickets_held + sum.tickets_sold + sum.line_tickets === event.total_tickets;
 }
 
 /** `total` tickets over `shards` shards, as even as can be (the first ones take the remainder). */
@@ -197,4 +197,45 @@ export function rebalanceMoves(shards: readonly Pick<Shard, 'index' | 'available
     give(fullest, to, quantity);
   }
   return moves;
+}
+
+/** What an offer of the waiting list takes from one shard: tickets released to the line first, then tickets on sale. */
+export interface LineTake {
+  shard: number;
+  fromLine: number;
+  fromSale: number;
+}
+
+/** The tickets a planning pass still sees free on each shard, for the line and on sale. */
+export type FreePool = ReadonlyMap<number, { line: number; sale: number }>;
+
+export function freePool(shards: readonly Pick<Shard, 'index' | 'available_tickets' | 'line_tickets'>[]): FreePool {
+  return new Map(shards.map((s) => [s.index, { line: Math.max(0, s.line_tickets), sale: Math.max(0, s.available_tickets) }]));
+}
+
+/**
+ * Where an offer's `quantity` tickets come from: the tickets released to the
+ * line go first (they are the line's, and every one taken from them is one
+ * less to put back on sale), then tickets on sale; fullest shards first, so an
+ * offer touches few. Returns the pool as it is left, or undefined when it holds
+ * fewer.
+ */
+export function takesForOffer(pool: FreePool, quantity: number): { takes: LineTake[]; rest: FreePool } | undefined {
+  const rest = new Map([...pool].map(([index, free]) => [index, { ...free }]));
+  const takes = new Map<number, LineTake>();
+  let left = quantity;
+  for (const kind of ['line', 'sale'] as const) {
+    const fullest = [...rest].filter(([, free]) => free[kind] > 0).sort((a, b) => b[1][kind] - a[1][kind]);
+    for (const [index, free] of fullest) {
+      if (left === 0) break;
+      const take = Math.min(left, free[kind]);
+      free[kind] -= take;
+      left -= take;
+      const entry = takes.get(index) ?? { shard: index, fromLine: 0, fromSale: 0 };
+      if (kind === 'line') entry.fromLine += take;
+      else entry.fromSale += take;
+      takes.set(index, entry);
+    }
+  }
+  return left === 0 ? { takes: [...takes.values()], rest } : undefined;
 }

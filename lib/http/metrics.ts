@@ -36,7 +36,9 @@ export type BusinessMetric =
   | 'PaymentsDeclined'
   | 'PaymentGatewayErrors'
   | 'HoldsExpired'
-  | 'HoldsSwept';
+  | 'HoldsSwept'
+  | 'WaitlistOffersMade'
+  | 'WaitlistOffersSwept';
 
 export function count(name: BusinessMetric, value = 1): void {
   if (value <= 0) return;

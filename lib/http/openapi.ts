@@ -24,6 +24,11 @@ export const TAGS = [
     description:
       'A booking holds its tickets (PENDING) until it is paid (CONFIRMED) or its hold runs out, when it is cancelled and its tickets go back on sale. No sequence of requests sells more tickets than an event has.',
   },
+  {
+    name: 'Waiting list',
+    description:
+      'A line for sold-out events (v1.1). Tickets that come back are offered to the earliest WAITING entry that fits, as a PENDING booking; while an entry fits, nobody outside the line or behind it can book them.',
+  },
 ] as const;
 
 const IdempotencyHeader = z.object({
@@ -60,7 +65,7 @@ const PROBLEMS: Record<number, ZodOpenApiResponseObject> = {
   ),
   404: problemResponse(
     'NotFound',
-    'No such resource, or one that belongs to another user (`event-not-found`, `booking-not-found`, `user-not-found`).',
+    'No such resource, or one that belongs to another user (`event-not-found`, `booking-not-found`, `waitlist-entry-not-found`, `user-not-found`).',
   ),
   409: problemResponse('Conflict', 'The current state does not allow it; `type` names the conflict.'),
   413: problemResponse('PayloadTooLarge', `The body is over ${MAX_BODY_BYTES / 1024} KiB (\`payload-too-large\`).`),

@@ -54,6 +54,12 @@ export interface Transition {
   tallyDelta: number;
   hold?: { must: 'be-running' | 'have-expired'; now: Date };
   idempotency?: IdempotencyCompletion | undefined;
+  /**
+   * The waiting-list entry an offered booking ends (`booking.waitlist_entry_id`),
+   * in the same transaction: ACCEPTED when paid, EXPIRED when it runs out or is
+   * cancelled, LEFT when its user leaves the line. The user may then join again.
+   */
+  entry?: { to: 'ACCEPTED' | 'EXPIRED' | 'LEFT'; now: Date } | undefined;
 }
 
 export interface BookingFilter {
@@ -95,7 +101,7 @@ function holdPart(quantity: number): CounterDelta {
 /** The shard a booking counts on; bookings made before the stock was sharded count on shard 0. */
 const shardOf = (booking: Booking) => booking.stock_shard ?? 0;
 
-function bookingItem(booking: Booking): Record<string, unknown> {
+export function bookingItem(booking: Booking): Record<string, unknown> {
   return { ...keys.booking(booking.id), type: 'booking', ...bookingIndexKeys(booking), ...booking };
 }
 
@@ -288,7 +294,24 @@ export function bookingStore(table: Table): BookingStore {
       }
     },
 
-    async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency }) {
+    async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency, entry }) {
+      const entryId = from.waitlist_entry_id;
+      const entryActions =
+        entry && entryId
+          ? [
+              {
+                Update: {
+                  TableName,
+                  Key: keys.waitlistEntry(entryId),
+                  UpdateExpression: 'SET #status = :to, updated_at = :now',
+                  ConditionExpression: '#status = :offered AND booking_id = :booking',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':to': entry.to, ':now': entry.now.toISOString(), ':offered': 'OFFERED', ':booking': from.id },
+                },
+              },
+              { Delete: { TableName, Key: keys.inLine(from.event_id, from.user_id) } },
+            ]
+          : [];
       const counts = Object.values(delta).some((change) => change !== 0);
       const moved = bookingIndexKeys(next);
       let condition = '#status = :from';
@@ -340,6 +363,7 @@ export function bookingStore(table: Table): BookingStore {
                   ]
                 : []),
               ...(idempotency ? [{ Update: completionUpdate(idempotency, TableName) }] : []),
+              ...entryActions,
             ],
           }),
         );
@@ -353,6 +377,10 @@ export function bookingStore(table: Table): BookingStore {
           // This very change, applied by an earlier attempt whose answer was lost.
           if (current?.change_id === changeId && current.status === next.status) return { kind: 'done', booking: current };
           return { kind: 'status-changed', current };
+        }
+        // The entry has ended already (its event was deleted): the booking's change stands alone.
+        if (entryActions.length > 0 && cancelled.reasons.at(-2)?.code === 'ConditionalCheckFailed') {
+          return this.transition(from, next, { changeId, delta, tallyDelta, hold, idempotency });
         }
         if (lostARace(cancelled)) return RETRY;
         throw error;

@@ -10,7 +10,9 @@ export function counterUpdate(delta: CounterDelta): { sets: string[]; values: Re
   const values: Record<string, number> = {};
   for (const [name, change] of Object.entries(delta) as [keyof CounterDelta, number][]) {
     if (change === 0) continue;
-    sets.push(`${name} = ${name} + :c_${name}`);
+    // if_not_exists: a counter newer than the item (line_tickets on a shard made before it) starts at zero.
+    sets.push(`${name} = if_not_exists(${name}, :zero) + :c_${name}`);
+    values[':zero'] = 0;
     values[`:c_${name}`] = change;
   }
   return { sets, values };

@@ -27,6 +27,8 @@ export interface EventChange {
   stockSpan: number;
   /** Available tickets added to (or, negative, taken from) shards, with the total, atomically. */
   restock: Take[];
+  /** Where added tickets go: on sale, or to the waiting list while people wait. */
+  restockTo?: 'sale' | 'line';
 }
 
 export interface EventStore {
@@ -181,7 +183,7 @@ export function eventStore(table: Table): EventStore {
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
-              ...change.restock.map((take) => restockAction(TableName, id, take)),
+              ...change.restock.map((take) => restockAction(TableName, id, take, change.restockTo)),
             ],
           }),
         );

@@ -24,6 +24,18 @@ export const keys = {
    * partition, not the event's: it must not share the event item's throughput.
    */
   tally: (eventId: string, userId: string) => ({ pk: `TALLY#${eventId}#${userId}`, sk: 'TALLY' }),
+  /**
+   * An event's waiting list: its sequence of places (`next_seq`), whether it is
+   * open (people wait: released tickets go to the line), and its entry in the
+   * index of open lines. Its own partition key: a line's writes are the joins,
+   * not the sales.
+   */
+  line: (eventId: string) => ({ pk: `EVENT#${eventId}#LINE`, sk: 'LINE' }),
+  /** The counts of one block of places in an event's line (lib/domain/waitlist.ts, LINE_BLOCK). */
+  lineBlock: (eventId: string, block: number) => ({ pk: `EVENT#${eventId}#LINE`, sk: `BLOCK#${String(block).padStart(8, '0')}` }),
+  waitlistEntry: (id: string) => ({ pk: `WAITLIST#${id}`, sk: 'ENTRY' }),
+  /** The one WAITING or OFFERED entry a user may have for an event: it makes joining twice a conflict. */
+  inLine: (eventId: string, userId: string) => ({ pk: `INLINE#${eventId}#${userId}`, sk: 'INLINE' }),
   /** One Idempotency-Key of one user for one operation; the key itself is hashed. */
   idempotency: (userId: string, scope: string, key: string) => ({
     pk: `IDEMPOTENCY#${createHash('sha256').update(`${userId}\n${scope}\n${key}`).digest('hex')}`,
@@ -81,6 +93,36 @@ export const bookingsByEventStatus = (eventId: string, status: BookingStatus, bu
 export const bookingsByStatus = (status: BookingStatus, bucket: number) => `STATUS#${status}#${bucket}`;
 export const holdsByExpiry = (bucket: number) => `HOLDS#${bucket}`;
 export const holdSortKey = (expiresAt: string, id: string) => `${expiresAt}#${id}`;
+
+/**
+ * Every open line carries gsi4 keys under this partition, and loses them when it
+ * closes: the sweeper's list of lines to look at. gsi4 is keys only, so a join
+ * (which writes the line's place counter, not these keys) writes no index.
+ */
+export const openLines = { index: 'gsi4', pk: 'LINES' };
+
+/**
+ * A waiting-list entry's index keys. gsi1: the user's entries; gsi2: the event's
+ * entries; gsi3: every entry, in buckets; all newest first. gsi4: the event's
+ * line, in order of place, only while WAITING (keys only).
+ */
+export function waitlistIndexKeys(e: { id: string; user_id: string; event_id: string; status: string; seq: number; created_at: string }) {
+  const sk = bookingSortKey(e.created_at, e.id);
+  return {
+    gsi1pk: waitlistByUser(e.user_id),
+    gsi1sk: sk,
+    gsi2pk: waitlistByEvent(e.event_id),
+    gsi2sk: sk,
+    gsi3pk: waitlistAll(bucketOf(e.id)),
+    gsi3sk: sk,
+    ...(e.status === 'WAITING' ? { gsi4pk: lineOf(e.event_id), gsi4sk: placeKey(e.seq) } : {}),
+  };
+}
+export const waitlistByUser = (userId: string) => `WAITLIST#USER#${userId}`;
+export const waitlistByEvent = (eventId: string) => `WAITLIST#EVENT#${eventId}`;
+export const waitlistAll = (bucket: number) => `WAITLIST#${bucket}`;
+export const lineOf = (eventId: string) => `LINE#${eventId}`;
+export const placeKey = (seq: number) => String(seq).padStart(12, '0');
 
 /** Attributes that are keys or bookkeeping, not data: stripped when an item becomes a domain record. */
 export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'type'] as const;

@@ -98,14 +98,22 @@ export function countAction(TableName: string, eventId: string, shard: number, d
  * The write that adds (or, negative, takes away) available tickets on a shard
  * for a change of the event's total; taking away requires them to be there.
  */
-export function restockAction(TableName: string, eventId: string, change: Take) {
+export function restockAction(TableName: string, eventId: string, change: Take, to: 'sale' | 'line' = 'sale') {
+  // Tickets a raised total adds while people wait go to the waiting list (lib/usecases/waitlist.ts).
+  const added = to === 'line' && change.quantity > 0;
   return {
     Update: {
       TableName,
       Key: keys.stock(eventId, change.shard),
-      UpdateExpression: 'SET available_tickets = available_tickets + :change',
+      UpdateExpression: added
+        ? 'SET line_tickets = if_not_exists(line_tickets, :zero) + :change'
+        : 'SET available_tickets = available_tickets + :change',
       ConditionExpression: change.quantity < 0 ? 'available_tickets >= :floor' : 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':change': change.quantity, ...(change.quantity < 0 ? { ':floor': -change.quantity } : {}) },
+      ExpressionAttributeValues: {
+        ':change': change.quantity,
+        ...(change.quantity < 0 ? { ':floor': -change.quantity } : {}),
+        ...(added ? { ':zero': 0 } : {}),
+      },
     },
   };
 }

@@ -15,6 +15,7 @@ import { accountsFor, MAX_STOCK_SHARDS, type Move, pickShard, sumShards, type Ta
 import type { Event } from '../domain/event';
 import type { RecentEvents } from '../store/recent-events';
 import type { IdempotencyCompletion } from '../ports';
+import type { WaitlistStore } from '../store/waitlist';
 import type { Page, PageRequest } from '../store/pagination';
 import { RETRY, withRetry } from '../store/retry';
 
@@ -39,6 +40,8 @@ export interface BookingDeps {
   events: RecentEvents;
   bookings: BookingStore;
   stock: StockStore;
+  /** Whether released tickets go to the event's waiting list, and the entries offers end. */
+  waitlist: WaitlistStore;
   holdSeconds: number;
   clock: Clock;
   /** Where a use case reports what went wrong without failing the request. */
@@ -263,11 +266,27 @@ export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Pr
     const booking = await getBooking(deps.bookings, id, caller);
     // Cancelled by this request on an attempt whose answer was lost: done, not a 409.
     if (booking.status === 'CANCELLED' && booking.change_id === changeId) return booking;
-    const next = cancelled(booking, 'USER_CANCELLED', deps.clock());
-    const outcome = await deps.bookings.transition(booking, next, { changeId, delta: releaseDelta(booking), tallyDelta: -booking.quantity });
+    const now = deps.clock();
+    const next = cancelled(booking, 'USER_CANCELLED', now);
+    const outcome = await deps.bookings.transition(booking, next, {
+      changeId,
+      delta: releaseDelta(booking, await releaseTo(deps, booking)),
+      tallyDelta: -booking.quantity,
+      // A cancelled offer's entry has run its course: the tickets go to the next in line.
+      entry: booking.status === 'PENDING' ? { to: 'EXPIRED', now } : undefined,
+    });
     if (outcome === RETRY || outcome.kind === 'status-changed') return RETRY;
     return outcome.booking;
   });
+}
+
+/**
+ * Where a booking's released tickets go: to the event's waiting list while it is
+ * open (lib/usecases/waitlist.ts tells why this read, before the release's own
+ * transaction, is enough), else back on sale.
+ */
+export async function releaseTo(deps: Pick<BookingDeps, 'waitlist'>, booking: Pick<Booking, 'event_id'>): Promise<'line' | 'sale'> {
+  return (await deps.waitlist.isOpen(booking.event_id)) ? 'line' : 'sale';
 }
 
 /** A user sees their own bookings (optionally filtered); the admin sees all, filtered by event and status. */

@@ -5,6 +5,8 @@ import { addTo, cutFrom, MAX_STOCK_SHARDS, rebalanceMoves, sumShards, type Take,
 import type { EventStore } from '../store/events';
 import type { Page, PageRequest } from '../store/pagination';
 import { isTransient } from '../faults';
+import type { WaitlistStore } from '../store/waitlist';
+import { toEventStats } from '../domain/booking';
 import { RETRY, withRetry } from '../store/retry';
 
 /**
@@ -56,7 +58,13 @@ export function listEvents(store: EventStore, page: PageRequest): Promise<Page<E
  *    old terms then fails on every shard and plans again), and the stock is
  *    spread evenly over the shards in use (drained from shards no longer in use).
  */
-export async function updateEvent(store: EventStore, id: string, changes: UpdateEventInput, now: Date): Promise<EventWithStock> {
+export async function updateEvent(
+  store: EventStore,
+  id: string,
+  changes: UpdateEventInput,
+  now: Date,
+  lines?: Pick<WaitlistStore, 'isOpen'>,
+): Promise<EventWithStock> {
   const updated = await withRetry(async () => {
     const current = await store.terms(id);
     if (!current) throw new NotFoundError('event', id);
@@ -82,6 +90,8 @@ export async function updateEvent(store: EventStore, id: string, changes: Update
       await store.stock.create(id, added, current.version);
     }
     const termsChange = TERMS.some((field) => changes[field] !== undefined);
+    // A raised total is tickets coming back like any release: the line's first, if people wait.
+    const restockTo = restock.some((t) => t.quantity > 0) && lines && (await lines.isOpen(id)) ? 'line' : 'sale';
     const outcome = await store.update(
       id,
       changes,
@@ -91,6 +101,7 @@ export async function updateEvent(store: EventStore, id: string, changes: Update
         stockShards,
         stockSpan: Math.max(current.stock_span, stockShards),
         restock,
+        restockTo,
       },
       now,
     );
@@ -153,9 +164,18 @@ async function settle(store: EventStore, event: Event, resharded: boolean): Prom
  * Delete applied whose answer was lost and which the SDK sent again) or by another
  * at the same moment: either way the outcome asked for holds, so it is a 204.
  */
-export async function deleteEvent(store: EventStore, id: string): Promise<void> {
+export async function deleteEvent(store: EventStore, id: string, lines?: Pick<WaitlistStore, 'endLine'>, now = new Date()): Promise<void> {
   const event = await store.terms(id);
   if (!event) throw new NotFoundError('event', id);
   const outcome = await withRetry(() => store.remove(event));
   if (outcome.kind === 'has-bookings') throw new EventHasBookingsError(outcome.active);
+  // Its waiting entries end with it (an OFFERED one has a PENDING booking, so there is none).
+  await lines?.endLine(id, now);
+}
+
+/** The statistics: the event's shards summed, and its line's block counts summed. */
+export async function eventStats(store: EventStore, lines: Pick<WaitlistStore, 'blocks'>, id: string) {
+  const [event, blocks] = await Promise.all([getEvent(store, id), lines.blocks(id)]);
+  const line = blocks.reduce((sum, b) => ({ waiting: sum.waiting + Math.max(0, b.waiting), tickets: sum.tickets + Math.max(0, b.tickets) }), { waiting: 0, tickets: 0 });
+  return toEventStats(event, line);
 }

@@ -4,7 +4,7 @@ import type { Caller } from '../domain/caller';
 import { AppError, BookingStatusError, HoldExpiredError, ServiceUnavailableError } from '../domain/errors';
 import type { IdempotencyCompletion, PaymentGateway } from '../ports';
 import { RETRY, withRetry } from '../store/retry';
-import { type BookingDeps, getBooking } from './bookings';
+import { type BookingDeps, getBooking, releaseTo } from './bookings';
 
 /**
  * Pays a booking and confirms it.
@@ -44,6 +44,7 @@ export async function payBooking(
         tallyDelta: 0,
         hold: { must: 'be-running', now: paidAt },
         idempotency: complete?.(next),
+        entry: { to: 'ACCEPTED', now: paidAt },
       });
       if (outcome === RETRY) return RETRY;
       if (outcome.kind === 'done') return outcome.booking;
@@ -102,9 +103,10 @@ export function expireHold(deps: BookingDeps, id: string): Promise<ExpiryResult>
     if (!next) return booking.status === 'PENDING' ? 'not-yet-due' : 'already-final';
     const outcome = await deps.bookings.transition(booking, next, {
       changeId,
-      delta: releaseDelta(booking),
+      delta: releaseDelta(booking, await releaseTo(deps, booking)),
       tallyDelta: -booking.quantity,
       hold: { must: 'have-expired', now },
+      entry: { to: 'EXPIRED', now },
     });
     if (outcome === RETRY || outcome.kind === 'status-changed') return RETRY;
     return 'expired';

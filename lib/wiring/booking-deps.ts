@@ -15,6 +15,7 @@ export const bookingDeps: BookingDeps = {
   events: recentEvents(stores.events),
   bookings: stores.bookings,
   stock: stores.events.stock,
+  waitlist: stores.waitlist,
   holdSeconds: config.HOLD_SECONDS,
   clock: systemClock,
   log: (message, data) => logger.error(message, data),

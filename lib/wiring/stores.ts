@@ -4,6 +4,7 @@ import { documentClient, type Table } from '../store/client';
 import { eventStore } from '../store/events';
 import { idempotencyStore } from '../store/idempotency';
 import { userStore } from '../store/users';
+import { waitlistStore } from '../store/waitlist';
 
 /**
  * What every function runs with: the stores of the configured table, on the
@@ -18,4 +19,5 @@ export const stores = {
   users: userStore(table),
   bookings: bookingStore(table),
   idempotency: idempotencyStore(table),
+  waitlist: waitlistStore(table),
 };

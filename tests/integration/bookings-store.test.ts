@@ -14,6 +14,7 @@ import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
 import { conflictingTable, testTable } from '../support/table';
 import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
+import { waitlistStore } from '../../lib/store/waitlist';
 
 const table = testTable();
 afterAll(() => table.close());
@@ -23,6 +24,7 @@ function depsFor(t: Table): BookingDeps {
     events: recentEvents(eventStore(t)),
     bookings: bookingStore(t),
     stock: eventStore(t).stock,
+    waitlist: waitlistStore(t),
     holdSeconds: 900,
     clock: () => new Date(),
   };

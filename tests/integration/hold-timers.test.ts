@@ -14,6 +14,7 @@ import { storedEvent } from '../support/events';
 import { recordingGateway } from '../support/recording-gateway';
 import * as recount from '../support/recount';
 import { testTable } from '../support/table';
+import { waitlistStore } from '../../lib/store/waitlist';
 
 /*
  * The expiry of a batch of holds (the expire Lambda's use case) against a real
@@ -29,7 +30,7 @@ const stores = { events: eventStore(table), bookings: bookingStore(table) };
 const HOLD_SECONDS = 60;
 
 function depsAt(now: () => Date): BookingDeps {
-  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holdSeconds: HOLD_SECONDS, clock: now };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, waitlist: waitlistStore(table), holdSeconds: HOLD_SECONDS, clock: now };
 }
 
 describe('ending a batch of holds', () => {

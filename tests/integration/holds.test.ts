@@ -23,6 +23,7 @@ import { type RecordingGateway, recordingGateway } from '../support/recording-ga
 import * as recount from '../support/recount';
 import { conflictingTable, testTable } from '../support/table';
 import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
+import { waitlistStore } from '../../lib/store/waitlist';
 
 /*
  * The payment and hold-expiry use cases against a real DynamoDB Local (no mock of
@@ -51,7 +52,7 @@ const at = (iso: string, offsetMs = 0) => new Date(Date.parse(iso) + offsetMs);
 
 type PayDeps = BookingDeps & { gateway: RecordingGateway };
 function depsWith(clock: Clock, fields: Partial<PayDeps> = {}): PayDeps {
-  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
+  return { events: recentEvents(stores.events), bookings: stores.bookings, stock: stores.events.stock, waitlist: waitlistStore(table), holdSeconds: HOLD_SECONDS, clock, gateway: recordingGateway(), ...fields };
 }
 
 const newEvent = (fields: Record<string, unknown> = {}): Promise<Event> => storedEvent(stores.events, { name: 'Hold test', ...fields });

@@ -22,6 +22,8 @@ import { type ModelUnderTest, startModel } from '../support/like-aws';
 import * as recount from '../support/recount';
 import { recordingGateway } from '../support/recording-gateway';
 import { testTable } from '../support/table';
+import { waitlistStore } from '../../lib/store/waitlist';
+import { joinWaitlist, leaveWaitlist, offerTickets, type WaitlistDeps } from '../../lib/usecases/waitlist';
 
 /*
  * Answers get lost: DynamoDB applies a write and the answer never arrives (the SDK
@@ -88,7 +90,7 @@ const throughModel = (maxAttempts: number): Table => ({ client: model.client({ m
 
 function depsOn(table: Table, clock = () => new Date()): BookingDeps {
   const events = eventStore(table);
-  return { events: recentEvents(events, NO_COPY), bookings: bookingStore(table), stock: events.stock, holdSeconds: 60, clock };
+  return { events: recentEvents(events, NO_COPY), bookings: bookingStore(table), stock: events.stock, waitlist: waitlistStore(table), holdSeconds: 60, clock };
 }
 
 const userBookings = async (eventId: string, userId: string) => (await recount.bookingsOf(direct, eventId)).filter((b) => b.user_id === userId);
@@ -208,6 +210,83 @@ describe('a change of status applied and its answer lost', () => {
 
     expect(result).toBe('expired');
     await recount.expectCountersMatchRecount(direct, event.id, [booking.user_id]);
+  });
+});
+
+/** A transaction whose first action updates a waiting-list entry: an offer (it also puts a booking) or a leave. */
+const changesEntry = (operation: string, body: Body) =>
+  operation === 'TransactWriteItems' && String((transactItems(body)[0] as Keyed | undefined)?.Update?.Key?.pk?.S).startsWith('WAITLIST#');
+
+describe('the waiting list with answers lost', () => {
+  const waitlistDepsOn = (table: Table): WaitlistDeps => ({
+    events: eventStore(table),
+    bookings: bookingStore(table),
+    stock: eventStore(table).stock,
+    waitlist: waitlistStore(table),
+    offerSeconds: 60,
+    clock: () => new Date(),
+  });
+  const soldOutEvent = async () => {
+    const event = await storedEvent(eventStore(direct), { total_tickets: 2 });
+    const holder = await createBooking(depsOn(direct), { user_id: `lost-holder-${randomUUID()}`, event_id: event.id, quantity: 2 });
+    return { event, holder };
+  };
+
+  it('a join is one entry in one place, not a 409 for its own guard', async () => {
+    const { event } = await soldOutEvent();
+    const lose = loseFirst(1, (operation, body) => operation === 'TransactWriteItems' && putsType(body, 'waitlist'));
+    losing = lose.rule;
+    const user = `lost-join-${randomUUID()}`;
+
+    const { entry, position } = await joinWaitlist(waitlistDepsOn(throughModel(1)), { user_id: user, event_id: event.id, quantity: 1 });
+
+    expect(lose.lost()).toBe(1);
+    expect(position).toBe(1);
+    expect(await waitlistStore(direct).get(entry.id)).toMatchObject({ status: 'WAITING' });
+    expect((await waitlistStore(direct).blocks(event.id)).reduce((n, b) => n + b.waiting, 0)).toBe(1);
+  });
+
+  it('an offer applied whose answer was lost is made once: one booking, the counters equal to a recount', async () => {
+    const { event, holder } = await soldOutEvent();
+    const deps = waitlistDepsOn(direct);
+    const { entry } = await joinWaitlist(deps, { user_id: `lost-offer-${randomUUID()}`, event_id: event.id, quantity: 2 });
+    await cancelBooking(depsOn(direct), holder.id, { role: 'admin' });
+    const lose = loseFirst(1, (operation, body) => changesEntry(operation, body) && putsType(body, 'booking'));
+    losing = lose.rule;
+
+    await offerTickets(waitlistDepsOn(throughModel(1)), event.id);
+
+    expect(lose.lost()).toBe(1);
+    const offered = (await waitlistStore(direct).get(entry.id))!;
+    expect(offered.status).toBe('OFFERED');
+    const theirs = await userBookings(event.id, entry.user_id);
+    expect(theirs.map((b) => b.id)).toEqual([offered.booking_id]);
+    await recount.expectCountersMatchRecount(direct, event.id, [entry.user_id]);
+  });
+
+  it('leaving, applied and its answer lost, is LEFT, not a 409 for an entry that ended', async () => {
+    const { event } = await soldOutEvent();
+    const { entry } = await joinWaitlist(waitlistDepsOn(direct), { user_id: `lost-leave-${randomUUID()}`, event_id: event.id, quantity: 1 });
+    const lose = loseFirst(1, changesEntry);
+    losing = lose.rule;
+
+    await leaveWaitlist(waitlistDepsOn(throughModel(1)), entry.id, { role: 'user', user_id: entry.user_id });
+
+    expect(lose.lost()).toBe(1);
+    expect(await waitlistStore(direct).get(entry.id)).toMatchObject({ status: 'LEFT' });
+    expect((await waitlistStore(direct).blocks(event.id)).reduce((n, b) => n + b.waiting, 0)).toBe(0);
+  });
+
+  it("a cancel that gave its tickets to the line, its answer lost, gives them once", async () => {
+    const { event, holder } = await soldOutEvent();
+    await joinWaitlist(waitlistDepsOn(direct), { user_id: `lost-release-${randomUUID()}`, event_id: event.id, quantity: 1 });
+    losing = loseFirst(1, (operation, body) => operation === 'TransactWriteItems' && movesBookingTo(body, 'CANCELLED')).rule;
+
+    await cancelBooking(depsOn(throughModel(1)), holder.id, { role: 'admin' });
+
+    const shards = await eventStore(direct).stock.shards((await eventStore(direct).terms(event.id))!);
+    expect(shards.reduce((n, s) => n + s.line_tickets, 0)).toBe(2);
+    await recount.expectCountersMatchRecount(direct, event.id, [holder.user_id]);
   });
 });
 

@@ -13,6 +13,7 @@ import { storedEvent } from '../support/events';
 import * as recount from '../support/recount';
 import { testTable } from '../support/table';
 import { ONE_EVENT_CONCURRENCY } from '../support/under-the-model';
+import { waitlistStore } from '../../lib/store/waitlist';
 
 /*
  * The event's stock spread over shards (lib/domain/stock.ts, README "Never
@@ -27,7 +28,7 @@ const table = testTable();
 afterAll(() => table.close());
 
 const events = eventStore(table);
-const deps: BookingDeps = { events: recentEvents(events), bookings: bookingStore(table), stock: events.stock, holdSeconds: 900, clock: () => new Date() };
+const deps: BookingDeps = { events: recentEvents(events), bookings: bookingStore(table), stock: events.stock, waitlist: waitlistStore(table), holdSeconds: 900, clock: () => new Date() };
 const admin = { role: 'admin' } as const;
 
 type Attempt = { ok: true; booking: Booking } | { ok: false; error: unknown; quantity: number };

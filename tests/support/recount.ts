@@ -53,7 +53,7 @@ export async function expectCountersMatchRecount(table: Table, eventId: string, 
     bookings_cancelled: count('CANCELLED'),
     revenue_cents: bookings.filter((b) => b.status === 'CONFIRMED').reduce((n, b) => n + b.amount_cents, 0),
   });
-  expect(event.tickets_sold + event.tickets_held + event.available_tickets).toBe(event.total_tickets);
+  expect(event.tickets_sold + event.tickets_held + event.line_tickets + event.available_tickets).toBe(event.total_tickets);
   const store = bookingStore(table);
   const everyone = [...new Set([...bookings.map((b) => b.user_id), ...users])];
   const tallies = await Promise.all(everyone.map(async (user) => [user, await store.userTickets(eventId, user)] as const));

@@ -83,6 +83,7 @@ describe('summing the shards', () => {
       bookings_pending: 1,
       bookings_confirmed: 2,
       bookings_cancelled: 1,
+      line_tickets: 0,
     });
   });
 

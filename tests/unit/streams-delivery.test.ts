@@ -195,10 +195,13 @@ describe("serverless.yml's mapping of the table's stream", () => {
   const service = {
     functions: Object.fromEntries(Object.entries(yml.functions).map(([key, fn]) => [key, { ...fn, name: `ticket-booking-dev-${key}` }])),
   } as unknown as ServiceDefinition;
-  const [mapping, ...others] = streamMappingsOf(service);
+  const mappings = streamMappingsOf(service);
+  const mapping = mappings.find((m) => m.functionName === 'ticket-booking-dev-startHoldTimers');
+  const offers = mappings.find((m) => m.functionName === 'ticket-booking-dev-offerWaitlistTickets');
 
-  it('delivers the stream to startHoldTimers alone, in batches of up to 1,000 or of one second, split on error, answered record by record', () => {
-    expect(others).toEqual([]);
+  it('delivers the stream to startHoldTimers and the offer step, in batches of up to 1,000 or of one second, split on error, answered record by record', () => {
+    expect(mappings.map((m) => m.functionName).sort()).toEqual(['ticket-booking-dev-offerWaitlistTickets', 'ticket-booking-dev-startHoldTimers']);
+    expect(offers).toMatchObject({ batchWindowMs: 1000, bisect: true, reportBatchItemFailures: true });
     expect(mapping).toMatchObject({
       functionName: 'ticket-booking-dev-startHoldTimers',
       batchSize: 1000,
@@ -219,5 +222,17 @@ describe("serverless.yml's mapping of the table's stream", () => {
     expect(through('INSERT', item('booking', 'CONFIRMED'))).toBe(false);
     expect(through('INSERT', item('tally', 'PENDING'))).toBe(false);
     expect(through('INSERT', { type: { S: 'event' } })).toBe(false);
+  });
+
+  it('lets through to the offer step only shards holding tickets for the line, and new entries', () => {
+    const through = (eventName: string, image: Record<string, unknown>) => passesFilters(offers!.filterPatterns, { eventName, dynamodb: { NewImage: image } });
+    const shard = (line: string) => ({ type: { S: 'stock' }, event_id: { S: 'e' }, line_tickets: { N: line } });
+
+    expect(through('MODIFY', shard('2'))).toBe(true);
+    expect(through('MODIFY', shard('0'))).toBe(false);
+    expect(through('MODIFY', { type: { S: 'stock' }, event_id: { S: 'e' } })).toBe(false);
+    expect(through('INSERT', { type: { S: 'waitlist' }, event_id: { S: 'e' } })).toBe(true);
+    expect(through('MODIFY', { type: { S: 'waitlist' }, event_id: { S: 'e' } })).toBe(false);
+    expect(through('INSERT', { type: { S: 'booking' }, status: { S: 'PENDING' } })).toBe(false);
   });
 });
