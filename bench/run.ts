@@ -28,6 +28,7 @@ const PARTS: Record<string, () => Promise<Part>> = {
   cost: async () => (await import('./parts/cost')).cost,
   scale: async () => (await import('./parts/scale')).scale,
   'like-aws-proxy': async () => (await import('./parts/like-aws-proxy')).likeAwsProxy,
+  waitlist: async () => (await import('./parts/waitlist')).waitlist,
   // Last: they bring their own stacks, so the shared DynamoDB Local is stopped first.
   'flash-sale': async () => (await import('./parts/flash-sale')).flashSale,
   'like-aws': async () => (await import('./parts/like-aws')).likeAws,

@@ -31,8 +31,12 @@ export const keys = {
    * not the sales.
    */
   line: (eventId: string) => ({ pk: `EVENT#${eventId}#LINE`, sk: 'LINE' }),
-  /** The counts of one block of places in an event's line (lib/domain/waitlist.ts, LINE_BLOCK). */
-  lineBlock: (eventId: string, block: number) => ({ pk: `EVENT#${eventId}#LINE`, sk: `BLOCK#${String(block).padStart(8, '0')}` }),
+  /**
+   * The counts of one part of one block of places in an event's line
+   * (lib/domain/waitlist.ts, LINE_BLOCK): consecutive places count on different
+   * parts, so that joins arriving together do not all write one item.
+   */
+  lineBlock: (eventId: string, block: number, part: number) => ({ pk: `EVENT#${eventId}#LINE`, sk: `BLOCK#${String(block).padStart(8, '0')}#${part}` }),
   waitlistEntry: (id: string) => ({ pk: `WAITLIST#${id}`, sk: 'ENTRY' }),
   /** The one WAITING or OFFERED entry a user may have for an event: it makes joining twice a conflict. */
   inLine: (eventId: string, userId: string) => ({ pk: `INLINE#${eventId}#${userId}`, sk: 'INLINE' }),

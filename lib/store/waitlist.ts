@@ -89,8 +89,21 @@ const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d
 
 const sizeAttribute = (quantity: number) => `q_${quantity}`;
 
-/** The write that moves one block's counts: `entries` join (+1) or leave the WAITING state (-1). */
-function blockAction(TableName: string, eventId: string, block: number, changes: { quantity: number; sign: 1 | -1 }[]) {
+/**
+ * Each block's counts are kept on this many items, a place counting on part
+ * `seq % LINE_COUNTER_PARTS`: joins that arrive together take consecutive places,
+ * so they write different items, and their transactions do not cancel each
+ * other as they would on one. Readers add the parts up.
+ */
+const LINE_COUNTER_PARTS = 8;
+
+/** The counter item a place counts on. */
+const counterOf = (seq: number) => ({ block: blockOf(seq), part: seq % LINE_COUNTER_PARTS });
+const counterKey = (c: { block: number; part: number }) => `${c.block}#${c.part}`;
+
+/** The write that moves one block part's counts: entries join (+1) or leave the WAITING state (-1). */
+function blockAction(TableName: string, eventId: string, counter: { block: number; part: number }, changes: { quantity: number; sign: 1 | -1 }[]) {
+  const { block, part } = counter;
   const names: Record<string, string> = {};
   const values: Record<string, number> = { ':zero': 0 };
   const perSize = new Map<number, number>();
@@ -113,7 +126,7 @@ function blockAction(TableName: string, eventId: string, block: number, changes:
   return {
     Update: {
       TableName,
-      Key: keys.lineBlock(eventId, block),
+      Key: keys.lineBlock(eventId, block, part),
       UpdateExpression: `SET ${sets.join(', ')}`,
       ExpressionAttributeNames: { ...names, '#type': 'type', '#block': 'block' },
       ExpressionAttributeValues: { ...values, ':type': 'line-block', ':event': eventId, ':block': block } as Record<string, unknown>,
@@ -121,13 +134,24 @@ function blockAction(TableName: string, eventId: string, block: number, changes:
   };
 }
 
-function toBlock(item: Record<string, unknown>): LineBlock {
-  const sizes: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    const match = /^q_(\d+)$/.exec(name);
-    if (match && typeof value === 'number' && value > 0) sizes[match[1]!] = value;
+/** The blocks' counts: each block's parts added up. */
+function toBlocks(items: Record<string, unknown>[]): LineBlock[] {
+  const blocks = new Map<number, LineBlock>();
+  for (const item of items) {
+    const block = Number(item.block);
+    const sum = blocks.get(block) ?? { block, waiting: 0, tickets: 0, sizes: {} };
+    sum.waiting += Number(item.waiting ?? 0);
+    sum.tickets += Number(item.tickets ?? 0);
+    for (const [name, value] of Object.entries(item)) {
+      const match = /^q_(\d+)$/.exec(name);
+      if (match && typeof value === 'number') sum.sizes[match[1]!] = (sum.sizes[match[1]!] ?? 0) + value;
+    }
+    blocks.set(block, sum);
   }
-  return { block: Number(item.block), waiting: Number(item.waiting ?? 0), tickets: Number(item.tickets ?? 0), sizes };
+  for (const block of blocks.values()) {
+    for (const [size, count] of Object.entries(block.sizes)) if (count <= 0) delete block.sizes[size];
+  }
+  return [...blocks.values()].sort((a, b) => a.block - b.block);
 }
 
 function entryItem(entry: WaitlistEntry): Record<string, unknown> {
@@ -215,7 +239,7 @@ export function waitlistStore(table: Table): WaitlistStore {
     },
 
     async blocks(eventId) {
-      const blocks: LineBlock[] = [];
+      const items: Record<string, unknown>[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
         const result = await client.send(
@@ -227,10 +251,10 @@ export function waitlistStore(table: Table): WaitlistStore {
             ExclusiveStartKey: startKey,
           }),
         );
-        blocks.push(...(result.Items ?? []).map(toBlock));
+        items.push(...(result.Items ?? []));
         startKey = result.LastEvaluatedKey;
       } while (startKey);
-      return blocks.sort((a, b) => a.block - b.block);
+      return toBlocks(items);
     },
 
     async waitingInBlock(eventId, block) {
@@ -299,7 +323,7 @@ export function waitlistStore(table: Table): WaitlistStore {
                 },
               },
               { Put: { TableName, Item: entryItem(entry), ConditionExpression: 'attribute_not_exists(pk)' } },
-              blockAction(TableName, entry.event_id, blockOf(entry.seq), [{ quantity: entry.quantity, sign: 1 }]),
+              blockAction(TableName, entry.event_id, counterOf(entry.seq), [{ quantity: entry.quantity, sign: 1 }]),
             ],
           }),
         );
@@ -333,7 +357,7 @@ export function waitlistStore(table: Table): WaitlistStore {
                 },
               },
               { Delete: { TableName, Key: keys.inLine(entry.event_id, entry.user_id) } },
-              blockAction(TableName, entry.event_id, blockOf(entry.seq), [{ quantity: entry.quantity, sign: -1 }]),
+              blockAction(TableName, entry.event_id, counterOf(entry.seq), [{ quantity: entry.quantity, sign: -1 }]),
             ],
           }),
         );
@@ -360,10 +384,12 @@ export function waitlistStore(table: Table): WaitlistStore {
           perShard.set(take.shard, sum);
         });
       }
-      const perBlock = new Map<number, { quantity: number; sign: -1 }[]>();
+      const perCounter = new Map<string, { counter: { block: number; part: number }; changes: { quantity: number; sign: -1 }[] }>();
       for (const { entry } of offers) {
-        const block = blockOf(entry.seq);
-        perBlock.set(block, [...(perBlock.get(block) ?? []), { quantity: entry.quantity, sign: -1 }]);
+        const counter = counterOf(entry.seq);
+        const found = perCounter.get(counterKey(counter)) ?? { counter, changes: [] };
+        found.changes.push({ quantity: entry.quantity, sign: -1 });
+        perCounter.set(counterKey(counter), found);
       }
       const entryActions = offers.map(({ entry, booking }) => ({
         Update: {
@@ -426,7 +452,7 @@ export function waitlistStore(table: Table): WaitlistStore {
           },
         };
       });
-      const blockActions = [...perBlock].map(([block, changes]) => blockAction(TableName, eventId, block, changes));
+      const blockActions = [...perCounter.values()].map(({ counter, changes }) => blockAction(TableName, eventId, counter, changes));
       try {
         await client.send(
           new TransactWriteCommand({

@@ -76,8 +76,11 @@ import type { Offer, WaitlistFilter, WaitlistStore } from '../store/waitlist';
  * tickets on sale that fit; a buyer who got there first bought them.
  */
 
-/** Offers made in one transaction: three items each, beside the shards and blocks they touch. */
+/** Offers made in one transaction: four items each at most, beside the shards they take from. */
 const OFFERS_PER_TRANSACTION = 10;
+
+/** Offers planned on one read of the line and the stock, then made a transaction at a time. */
+const OFFERS_PER_PASS = 200;
 
 /** What DynamoDB takes in one TransactWriteItems. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -225,8 +228,9 @@ export async function offerTickets(deps: WaitlistDeps, eventId: string): Promise
   const result: OfferStepResult = { offered: 0, returned: 0, unfinished: false };
   const ends = Date.now() + STEP_BUDGET_MS;
   const capped = new Set<string>();
+  const known = new Map<number, WaitlistEntry[]>();
   while (Date.now() < ends) {
-    const pass = await withRetry(() => offerPass(deps, eventId, capped));
+    const pass = await withRetry(() => offerPass(deps, eventId, capped, known));
     result.offered += pass.offered;
     result.returned += pass.returned;
     if (pass.done) return result;
@@ -235,11 +239,17 @@ export async function offerTickets(deps: WaitlistDeps, eventId: string): Promise
   return result;
 }
 
-/** One read of the line and the stock, and the offers or the return it leads to. */
+/**
+ * One read of the line and the stock, and the offers or the return it leads to.
+ * `known` keeps the WAITING entries of each block read by an earlier pass of the
+ * step: a block is read again when its counts no longer match them (someone
+ * joined or left), or when a transaction found an entry changed.
+ */
 async function offerPass(
   deps: WaitlistDeps,
   eventId: string,
   capped: Set<string>,
+  known: Map<number, WaitlistEntry[]>,
 ): Promise<{ offered: number; returned: number; done: boolean } | typeof RETRY> {
   const event = await deps.events.terms(eventId);
   const line = await deps.waitlist.line(eventId);
@@ -265,17 +275,22 @@ async function offerPass(
     for (const block of blocks) {
       const smallest = smallestWanted(block);
       if (block.waiting <= 0 || smallest === undefined || smallest > free()) continue;
-      const entries = (await deps.waitlist.waitingInBlock(eventId, block.block)).filter((e) => !capped.has(e.id));
+      let read = known.get(block.block);
+      if (!read || read.length !== block.waiting) {
+        read = await deps.waitlist.waitingInBlock(eventId, block.block);
+        known.set(block.block, read);
+      }
+      const entries = read.filter((e) => !capped.has(e.id));
       if (event.max_per_user !== null) {
         const users = [...new Set(entries.map((e) => e.user_id))].filter((u) => !rooms.has(u));
         const held = await Promise.all(users.map((u) => deps.bookings.userTickets(eventId, u)));
         users.forEach((u, i) => rooms.set(u, event.max_per_user! - held[i]!));
       }
       candidates.push(...entries);
-      const picked = chooseOffers(candidates, free(), (u) => rooms.get(u), OFFERS_PER_TRANSACTION);
-      if (picked.length >= OFFERS_PER_TRANSACTION || picked.reduce((n, e) => n + e.quantity, 0) === free()) break;
+      const picked = chooseOffers(candidates, free(), (u) => rooms.get(u), OFFERS_PER_PASS);
+      if (picked.length >= OFFERS_PER_PASS || picked.reduce((n, e) => n + e.quantity, 0) === free()) break;
     }
-    chosen.push(...chooseOffers(candidates, free(), (u) => rooms.get(u), OFFERS_PER_TRANSACTION));
+    chosen.push(...chooseOffers(candidates, free(), (u) => rooms.get(u), OFFERS_PER_PASS));
   }
 
   if (chosen.length === 0) {
@@ -289,37 +304,43 @@ async function offerPass(
     return { offered: 0, returned, done: true };
   }
 
-  const offers: Offer[] = [];
-  const shardsTouched = new Set<number>();
-  const blocksTouched = new Set<number>();
+  // The chosen offers in transactions, in line order: each within DynamoDB's
+  // 100 items (an entry, a booking, a tally and at most one line counter per
+  // offer, and the shards they take from), at most OFFERS_PER_TRANSACTION.
+  const batches: Offer[][] = [[]];
+  let shardsTouched = new Set<number>();
   for (const entry of chosen) {
     const taken = takesForOffer(pool, entry.quantity);
     if (!taken) break;
-    // One transaction holds at most 100 items: three per offer, and each shard and block it touches.
+    let batch = batches.at(-1)!;
     const shards = new Set([...shardsTouched, ...taken.takes.map((t) => t.shard)]);
-    const blocks = new Set([...blocksTouched, blockOf(entry.seq)]);
-    if (offers.length > 0 && 3 * (offers.length + 1) + shards.size + blocks.size > MAX_TRANSACTION_ITEMS) break;
-    shards.forEach((s) => shardsTouched.add(s));
-    blocks.forEach((b) => blocksTouched.add(b));
+    if (batch.length > 0 && (batch.length >= OFFERS_PER_TRANSACTION || 4 * (batch.length + 1) + shards.size > MAX_TRANSACTION_ITEMS)) {
+      batch = [];
+      batches.push(batch);
+      shardsTouched = new Set();
+    }
+    taken.takes.forEach((t) => shardsTouched.add(t.shard));
     pool = taken.rest;
-    offers.push({
-      entry: entry as WaitlistEntry,
-      booking: offerBooking(event, entry, randomUUID(), now, deps.offerSeconds),
-      takes: taken.takes,
-    });
+    batch.push({ entry: entry as WaitlistEntry, booking: offerBooking(event, entry, randomUUID(), now, deps.offerSeconds), takes: taken.takes });
   }
-  const outcome = await deps.waitlist.offer(offers, event.version, event.max_per_user, now);
-  if (outcome === RETRY) return RETRY;
-  switch (outcome.kind) {
-    case 'offered':
-      return { offered: offers.length, returned: 0, done: false };
-    case 'capped':
-      for (const id of outcome.entryIds) capped.add(id);
-      return { offered: 0, returned: 0, done: false };
-    case 'entry-changed':
-    case 'stock-changed':
-      return { offered: 0, returned: 0, done: false };
+  // One after another: each was planned on the stock the ones before it leave.
+  // The first that fails ends the pass, and the next pass plans again from a fresh read.
+  let offered = 0;
+  for (const batch of batches.filter((b) => b.length > 0)) {
+    const outcome = await deps.waitlist.offer(batch, event.version, event.max_per_user, now);
+    if (outcome !== RETRY && outcome.kind === 'offered') {
+      offered += batch.length;
+      const done = new Set(batch.map((o) => o.entry.id));
+      for (const [block, entries] of known) known.set(block, entries.filter((e) => !done.has(e.id)));
+      continue;
+    }
+    if (outcome !== RETRY && outcome.kind === 'capped') for (const id of outcome.entryIds) capped.add(id);
+    if (outcome !== RETRY && outcome.kind === 'entry-changed') known.clear();
+    // Nothing offered yet in this pass and a race lost: back off before planning again.
+    if (outcome === RETRY && offered === 0) return RETRY;
+    break;
   }
+  return { offered, returned: 0, done: false };
 }
 
 /**
