@@ -17,6 +17,8 @@ export async function startIsolatedStack(
   name: string,
   settings: {
     holdSeconds?: number;
+    /** How long a waiting-list offer holds its tickets; unset: as long as the hold. */
+    waitlistOfferSeconds?: number;
     paymentLatencyMs?: number;
     /** DynamoDB data on disk, so it survives a restart. */
     fileBacked?: boolean;
@@ -39,6 +41,7 @@ export async function startIsolatedStack(
     dataDir,
     adminApiKey: `adm_${name}_${Date.now()}_0123456789`,
     holdSeconds: settings.holdSeconds ?? 900,
+    waitlistOfferSeconds: settings.waitlistOfferSeconds,
     paymentLatencyMs: settings.paymentLatencyMs,
     likeAws: settings.likeAws,
     buildFolder,

@@ -31,6 +31,8 @@ export interface StackOptions {
   dataDir?: string | undefined;
   adminApiKey?: string | undefined;
   holdSeconds: number;
+  /** How long a waiting-list offer holds its tickets (WAITLIST_OFFER_SECONDS); unset: as long as the hold. */
+  waitlistOfferSeconds?: number | undefined;
   stage?: string;
   /** Where the children's output goes; the terminal when unset. */
   log?: (line: string) => void;
@@ -183,6 +185,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...process.env,
           ADMIN_API_KEY: admin.key,
           HOLD_SECONDS: String(options.holdSeconds),
+          ...(options.waitlistOfferSeconds !== undefined ? { WAITLIST_OFFER_SECONDS: String(options.waitlistOfferSeconds) } : {}),
           AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
           AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
           HOLD_STATE_MACHINE_ARN: holdStateMachineArn,

@@ -60,6 +60,12 @@ export interface Transition {
    * cancelled, LEFT when its user leaves the line. The user may then join again.
    */
   entry?: { to: 'ACCEPTED' | 'EXPIRED' | 'LEFT'; now: Date } | undefined;
+  /**
+   * With a release to the waiting list: the tickets on sale on the booking's
+   * shard, as read, taken into the line's hands with it (lib/store/stock.ts,
+   * countAction). Gone meanwhile: the transition is tried again.
+   */
+  gather?: number | undefined;
 }
 
 export interface BookingFilter {
@@ -294,7 +300,7 @@ export function bookingStore(table: Table): BookingStore {
       }
     },
 
-    async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency, entry }) {
+    async transition(from, next, { changeId, delta, tallyDelta, hold, idempotency, entry, gather }) {
       const entryId = from.waitlist_entry_id;
       const entryActions =
         entry && entryId
@@ -303,10 +309,11 @@ export function bookingStore(table: Table): BookingStore {
                 Update: {
                   TableName,
                   Key: keys.waitlistEntry(entryId),
-                  UpdateExpression: 'SET #status = :to, updated_at = :now',
+                  // The change id lets a request whose answer was lost know the entry's end as its own.
+                  UpdateExpression: 'SET #status = :to, updated_at = :now, change_id = :change',
                   ConditionExpression: '#status = :offered AND booking_id = :booking',
                   ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':to': entry.to, ':now': entry.now.toISOString(), ':offered': 'OFFERED', ':booking': from.id },
+                  ExpressionAttributeValues: { ':to': entry.to, ':now': entry.now.toISOString(), ':offered': 'OFFERED', ':booking': from.id, ':change': changeId },
                 },
               },
               { Delete: { TableName, Key: keys.inLine(from.event_id, from.user_id) } },
@@ -349,7 +356,7 @@ export function bookingStore(table: Table): BookingStore {
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
-              ...(counts ? [countAction(TableName, from.event_id, shardOf(from), delta)] : []),
+              ...(counts ? [countAction(TableName, from.event_id, shardOf(from), delta, gather)] : []),
               ...(tallyDelta !== 0
                 ? [
                     {
@@ -380,8 +387,10 @@ export function bookingStore(table: Table): BookingStore {
         }
         // The entry has ended already (its event was deleted): the booking's change stands alone.
         if (entryActions.length > 0 && cancelled.reasons.at(-2)?.code === 'ConditionalCheckFailed') {
-          return this.transition(from, next, { changeId, delta, tallyDelta, hold, idempotency });
+          return this.transition(from, next, { changeId, delta, tallyDelta, hold, idempotency, gather });
         }
+        // The tickets on sale it was to gather for the line moved meanwhile: read again.
+        if (gather && counts && cancelled.reasons[1]?.code === 'ConditionalCheckFailed') return RETRY;
         if (lostARace(cancelled)) return RETRY;
         throw error;
       }

@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type BatchWriteCommandOutput, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type BatchWriteCommandOutput, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CounterDelta, ZERO_COUNTERS } from '../domain/booking';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { Event } from '../domain/event';
@@ -29,6 +29,8 @@ export interface StockStore {
    * abandoned with a 503: a read changes nothing, so nothing is left half done.
    */
   shards(event: Pick<Event, 'id' | 'stock_span'>, deadline?: number): Promise<Shard[]>;
+  /** One shard, strongly consistent. */
+  shard(eventId: string, index: number): Promise<Shard | undefined>;
   /** Creates the shards that do not exist yet, each holding `available` tickets and no other counter. */
   create(eventId: string, shards: { index: number; available: number }[], version: number): Promise<void>;
   /** Raises a shard's version to the event's, if it is behind (a PATCH that has not reached it yet). */
@@ -80,16 +82,23 @@ export function takeAction(TableName: string, eventId: string, take: Take, versi
   };
 }
 
-/** The write that counts a booking's change on a shard (a payment, a cancellation, an expiry). */
-export function countAction(TableName: string, eventId: string, shard: number, delta: CounterDelta) {
-  const update = counterUpdate(delta);
+/**
+ * The write that counts a booking's change on a shard (a payment, a cancellation,
+ * an expiry). `gather`: a release to the waiting list takes the shard's tickets on
+ * sale (this many, as read) into the line's hands as well, on condition that
+ * they are still there: with the released ones they may fit an entry that
+ * neither fitted alone, and until the offer step has looked, no outside buyer
+ * may take them. The offer step puts back on sale what fits nobody.
+ */
+export function countAction(TableName: string, eventId: string, shard: number, delta: CounterDelta, gather = 0) {
+  const update = counterUpdate(gather > 0 ? { ...delta, available_tickets: delta.available_tickets - gather, line_tickets: delta.line_tickets + gather } : delta);
   return {
     Update: {
       TableName,
       Key: keys.stock(eventId, shard),
       UpdateExpression: `SET ${update.sets.join(', ')}`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: update.values,
+      ConditionExpression: gather > 0 ? 'available_tickets = :gathered' : 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ...update.values, ...(gather > 0 ? { ':gathered': gather } : {}) },
     },
   };
 }
@@ -145,6 +154,11 @@ export function stockStore(table: Table): StockStore {
   };
 
   return {
+    async shard(eventId, index) {
+      const result = await client.send(new GetCommand({ TableName, Key: keys.stock(eventId, index), ConsistentRead: true }));
+      return result.Item ? toShard(result.Item) : undefined;
+    },
+
     async shards(event, deadline) {
       const found: Shard[] = [];
       const all = Array.from({ length: event.stock_span }, (_, i) => keys.stock(event.id, i));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Booking, cancelBooking as cancelled, planBooking, releaseDelta } from '../domain/booking';
+import { type Booking, cancelBooking as cancelled, type CounterDelta, planBooking, releaseDelta } from '../domain/booking';
 import type { Caller } from '../domain/caller';
 import {
   AppError,
@@ -270,7 +270,7 @@ export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Pr
     const next = cancelled(booking, 'USER_CANCELLED', now);
     const outcome = await deps.bookings.transition(booking, next, {
       changeId,
-      delta: releaseDelta(booking, await releaseTo(deps, booking)),
+      ...(await releaseChange(deps, booking)),
       tallyDelta: -booking.quantity,
       // A cancelled offer's entry has run its course: the tickets go to the next in line.
       entry: booking.status === 'PENDING' ? { to: 'EXPIRED', now } : undefined,
@@ -281,12 +281,18 @@ export function cancelBooking(deps: BookingDeps, id: string, caller: Caller): Pr
 }
 
 /**
- * Where a booking's released tickets go: to the event's waiting list while it is
- * open (lib/usecases/waitlist.ts tells why this read, before the release's own
- * transaction, is enough), else back on sale.
+ * How a booking's release moves its shard: its tickets back on sale, or, while
+ * the event's waiting list is open (lib/usecases/waitlist.ts tells why this
+ * read, before the release's own transaction, is enough), to the line, with the
+ * shard's tickets still on sale gathered for the line too.
  */
-export async function releaseTo(deps: Pick<BookingDeps, 'waitlist'>, booking: Pick<Booking, 'event_id'>): Promise<'line' | 'sale'> {
-  return (await deps.waitlist.isOpen(booking.event_id)) ? 'line' : 'sale';
+export async function releaseChange(
+  deps: Pick<BookingDeps, 'waitlist' | 'stock'>,
+  booking: Booking,
+): Promise<{ delta: CounterDelta; gather: number | undefined }> {
+  if (!(await deps.waitlist.isOpen(booking.event_id))) return { delta: releaseDelta(booking, 'sale'), gather: undefined };
+  const shard = await deps.stock.shard(booking.event_id, booking.stock_shard ?? 0);
+  return { delta: releaseDelta(booking, 'line'), gather: Math.max(0, shard?.available_tickets ?? 0) };
 }
 
 /** A user sees their own bookings (optionally filtered); the admin sees all, filtered by event and status. */

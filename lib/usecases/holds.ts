@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { assertPayable, type Booking, confirmDelta, expireBooking, paidBooking, releaseDelta } from '../domain/booking';
+import { assertPayable, type Booking, confirmDelta, expireBooking, paidBooking } from '../domain/booking';
 import type { Caller } from '../domain/caller';
 import { AppError, BookingStatusError, HoldExpiredError, ServiceUnavailableError } from '../domain/errors';
 import type { IdempotencyCompletion, PaymentGateway } from '../ports';
 import { RETRY, withRetry } from '../store/retry';
-import { type BookingDeps, getBooking, releaseTo } from './bookings';
+import { type BookingDeps, getBooking, releaseChange } from './bookings';
 
 /**
  * Pays a booking and confirms it.
@@ -103,7 +103,7 @@ export function expireHold(deps: BookingDeps, id: string): Promise<ExpiryResult>
     if (!next) return booking.status === 'PENDING' ? 'not-yet-due' : 'already-final';
     const outcome = await deps.bookings.transition(booking, next, {
       changeId,
-      delta: releaseDelta(booking, await releaseTo(deps, booking)),
+      ...(await releaseChange(deps, booking)),
       tallyDelta: -booking.quantity,
       hold: { must: 'have-expired', now },
       entry: { to: 'EXPIRED', now },

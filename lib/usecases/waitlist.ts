@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { cancelBooking as cancelled, releaseDelta } from '../domain/booking';
+import { cancelBooking as cancelled } from '../domain/booking';
+import { releaseChange } from './bookings';
 import type { Caller } from '../domain/caller';
 import { AlreadyWaitingError, NotFoundError, TicketsAvailableError } from '../domain/errors';
 import type { Event } from '../domain/event';
@@ -199,10 +200,9 @@ export async function leaveWaitlist(deps: WaitlistDeps, id: string, caller: Call
     const booking = entry.booking_id ? await deps.bookings.get(entry.booking_id) : undefined;
     if (!booking || booking.status !== 'PENDING') return RETRY;
     const now = deps.clock();
-    const to = (await deps.waitlist.isOpen(booking.event_id)) ? 'line' : 'sale';
     const outcome = await deps.bookings.transition(booking, cancelled(booking, 'USER_CANCELLED', now), {
       changeId,
-      delta: releaseDelta(booking, to),
+      ...(await releaseChange(deps, booking)),
       tallyDelta: -booking.quantity,
       entry: { to: 'LEFT', now },
     });
@@ -253,7 +253,11 @@ async function offerPass(
 ): Promise<{ offered: number; returned: number; done: boolean } | typeof RETRY> {
   const event = await deps.events.terms(eventId);
   const line = await deps.waitlist.line(eventId);
-  if (!event) return { offered: 0, returned: 0, done: true };
+  if (!event) {
+    // Deleted: end what its delete did not (it failed midway, or a join slipped in as it went).
+    if (line.open) await deps.waitlist.endLine(eventId, deps.clock());
+    return { offered: 0, returned: 0, done: true };
+  }
   const [blocks, shards] = await Promise.all([deps.waitlist.blocks(eventId), deps.stock.shards(event)]);
   // A read straddling a move of stock between shards sees tickets twice or not at all: read again.
   if (!accountsFor(shards, event)) return RETRY;

@@ -125,6 +125,19 @@ describe('released tickets go to the line, atomically', () => {
     await recount.expectCountersMatchRecount(table, event.id);
   });
 
+  it('keeps the tickets on sale that fit an entry with the released ones from outside buyers', async () => {
+    const event = await storedEvent(events, { total_tickets: 3, max_per_booking: 5 });
+    const released = await book('part-a', event.id, 1);
+    await book('part-x', event.id, 1);
+    const waiting = await join('part-b', event.id, 2);
+
+    await cancelBooking(bookingDeps, released.id, admin);
+    await expect(book('part-outsider', event.id, 1)).rejects.toBeInstanceOf(InsufficientTicketsError);
+    await offerTickets(deps, event.id);
+    expect((await entry(waiting.id)).status).toBe('OFFERED');
+    await recount.expectCountersMatchRecount(table, event.id);
+  });
+
   it('skips a user at max_per_user and offers to the next', async () => {
     const { event, held } = await soldOut(4, [1, 2, 1], { max_per_user: 2 });
     const capped = await join(held[0]!.user_id, event.id, 1);
