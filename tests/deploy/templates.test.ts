@@ -26,6 +26,10 @@ const CONTRACT_ROUTES = {
     'GET /bookings/{id}',
     'POST /bookings/{id}/payment',
     'POST /bookings/{id}/cancel',
+    'POST /events/{id}/waitlist',
+    'GET /waitlist',
+    'GET /waitlist/{id}',
+    'DELETE /waitlist/{id}',
   ],
 };
 
@@ -155,7 +159,9 @@ describe.each(STAGES)('the %s stage', (stage) => {
     // The hold timer is started from the stream, not by the booking.
     expect(grants('CreateBooking')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(grants('Authorizer')).toEqual(['dynamodb:GetItem', 'ssm:GetParameter']);
-    expect(grants('SweepExpiredHolds')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // Ending an offered booking's hold ends its entry and the user's guard in line (a Delete).
+    expect(grants('SweepExpiredHolds')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(grants('LeaveWaitlist')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
   it('keeps the admin key out of the template: deployed stages read it from SSM', () => {

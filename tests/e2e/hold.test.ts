@@ -217,6 +217,8 @@ describe('the hold: an unpaid booking', () => {
       bookings_confirmed: 0,
       bookings_pending: 0,
       bookings_cancelled: 1,
+      waitlist_waiting: 0,
+      waitlist_tickets: 0,
     });
   });
 

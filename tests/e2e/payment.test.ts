@@ -450,6 +450,8 @@ describe('POST /bookings/{id}/cancel of a CONFIRMED booking (a refund)', () => {
       bookings_confirmed: 1,
       bookings_pending: 0,
       bookings_cancelled: 1,
+      waitlist_waiting: 0,
+      waitlist_tickets: 0,
     });
   });
 

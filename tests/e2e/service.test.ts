@@ -20,10 +20,13 @@ describe('service routes', () => {
         '/events',
         '/events/{id}',
         '/events/{id}/stats',
+        '/events/{id}/waitlist',
         '/health',
         '/openapi.json',
         '/users',
         '/users/me',
+        '/waitlist',
+        '/waitlist/{id}',
       ].sort(),
     );
   });

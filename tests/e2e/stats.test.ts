@@ -35,6 +35,8 @@ describe('GET /events/{id}/stats', () => {
       bookings_confirmed: 0,
       bookings_pending: 0,
       bookings_cancelled: 0,
+      waitlist_waiting: 0,
+      waitlist_tickets: 0,
     });
   });
 
@@ -57,6 +59,8 @@ describe('GET /events/{id}/stats', () => {
       bookings_confirmed: 0,
       bookings_pending: 2,
       bookings_cancelled: 0,
+      waitlist_waiting: 0,
+      waitlist_tickets: 0,
     });
   });
 

@@ -73,7 +73,7 @@ interface ListedBooking {
  * What GET /events/{id}/stats must answer for an event, recounted from its bookings
  * as the API lists them (every page of GET /bookings?event_id=, as the admin).
  */
-export function statsFromBookings(event: { id: string; total_tickets: number }, bookings: ListedBooking[]) {
+export function statsFromBookings(event: { id: string; total_tickets: number }, bookings: ListedBooking[], line = { waiting: 0, tickets: 0 }) {
   const of = (status: string) => bookings.filter((booking) => booking.status === status);
   const tickets = (list: ListedBooking[]) => list.reduce((sum, booking) => sum + booking.quantity, 0);
   const sold = tickets(of('CONFIRMED'));
@@ -88,5 +88,7 @@ export function statsFromBookings(event: { id: string; total_tickets: number }, 
     bookings_confirmed: of('CONFIRMED').length,
     bookings_pending: of('PENDING').length,
     bookings_cancelled: of('CANCELLED').length,
+    waitlist_waiting: line.waiting,
+    waitlist_tickets: line.tickets,
   };
 }
