@@ -19,6 +19,14 @@ const Settings = z
   WAITLIST_OFFER_SECONDS: z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(86_400).optional()),
   /** The booking-hold state machine (serverless.yml); the local stack sets its local ARN. */
   HOLD_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  /** The webhook delivery queue (serverless.yml, WebhookDeliveryQueue); the local stack sets its local URL. */
+  WEBHOOK_QUEUE_URL: z.preprocess(blankAsUnset, z.string().url().optional()),
+  /** The first retry's delay; each next one doubles, at most an hour apart. */
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  /** How long a failing delivery is retried before it is FAILED: at least 24 hours, shorter only for tests. */
+  WEBHOOK_RETRY_FOR_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
+  /** Whether receivers may be private, loopback or link-local addresses: the local stack only. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.preprocess(blankAsUnset, z.enum(['true', 'false']).default('false')).transform((v) => v === 'true'),
   /** Simulated payment gateway latency. */
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** The `service` of every log line and metric. */

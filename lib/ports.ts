@@ -47,3 +47,40 @@ export interface PaymentGateway {
 export interface IdempotencyCompletion {
   readonly kind: 'idempotency-completion';
 }
+
+/**
+ * The queue of webhook deliveries (SQS on AWS, its local equivalent in the local
+ * stack): a message names a delivery and is handed to the sender at
+ * `delaySeconds` (at most 900, SQS's limit; a longer wait is made of several).
+ */
+export interface WebhookQueue {
+  enqueue(messages: DeliveryMessage[]): Promise<void>;
+}
+
+/**
+ * A message of the delivery queue: the delivery, the attempt it is for (the
+ * attempts counted before it), and, for a retry, when it is due (the
+ * `next_attempt_at` recorded with it).
+ */
+export interface DeliveryMessage {
+  delivery_id: string;
+  attempt: number;
+  not_before?: string | undefined;
+  delay_seconds: number;
+}
+
+/** What one attempt of a delivery came to: the receiver's status, or null when it did not answer in time. */
+export interface WebhookAttempt {
+  status_code: number | null;
+  error?: string | undefined;
+}
+
+/**
+ * POSTs a signed delivery to a receiver, within a time limit, refusing an
+ * address it must not reach (deployed stages: private, loopback, link-local).
+ */
+export interface WebhookSender {
+  send(request: { url: string; body: string; headers: Record<string, string>; timeoutMs: number }): Promise<WebhookAttempt>;
+  /** Throws a validation error for a URL whose host resolves to an address the sender would refuse. */
+  assertReachable(url: string): Promise<void>;
+}

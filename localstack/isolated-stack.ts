@@ -37,6 +37,7 @@ export async function startIsolatedStack(
     lambdaPort: await freePort(),
     dynamoDbPort: await freePort(),
     stepFunctionsPort: await freePort(),
+    sqsPort: 0,
     inMemory: !settings.fileBacked,
     dataDir,
     adminApiKey: `adm_${name}_${Date.now()}_0123456789`,

@@ -9,6 +9,8 @@ import { describeLikeAws, type LikeAwsSettings } from './like-aws/settings';
 import { type LikeAwsStepFunctions, startLikeAwsStepFunctions } from './like-aws/stepfunctions';
 import { assertPortFree, freePort, PidFile, stopProcess, waitFor } from './processes';
 import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
+import { startLocalSqs } from './sqs';
+import { createQueues, lambdaInvoker, type LocalSqsMappings, queueResourcesOf, sqsMappingsOf, startSqsMappings } from './sqs-events';
 import { LOCAL_REGION, startLocalStepFunctions } from './stepfunctions';
 import { type LocalStreams, startLocalStreams, streamMappingsOf } from './streams';
 import { ensureTable } from './table';
@@ -24,6 +26,8 @@ export interface StackOptions {
   lambdaPort: number;
   dynamoDbPort: number;
   stepFunctionsPort: number;
+  /** The local SQS endpoint's port; 0: a free one. */
+  sqsPort: number;
   paymentLatencyMs?: number | undefined;
   /** Keep DynamoDB data under .data/ (survives restarts), or in memory. */
   inMemory: boolean;
@@ -53,6 +57,9 @@ export interface RunningStack {
   lambdaEndpoint: string;
   dynamoDbEndpoint: string;
   stepFunctionsEndpoint: string;
+  sqsEndpoint: string;
+  /** The URL of each queue of serverless.yml, by its resource name (WebhookDeliveryQueue). */
+  queueUrls: Record<string, string>;
   holdStateMachineArn: string;
   tableName: string;
   adminApiKey: string;
@@ -72,6 +79,8 @@ export interface RunningStack {
   };
   /** The table's stream, delivered to the functions serverless.yml maps onto it (localstack/streams.ts). */
   streams: LocalStreams;
+  /** The queues delivered to the functions serverless.yml maps onto them (localstack/sqs-events.ts). */
+  sqsMappings: LocalSqsMappings;
   /** The models in front of DynamoDB Local and Step Functions, when running like AWS. */
   likeAws?: { dynamoDb: LikeAwsDynamoDb; stepFunctions: LikeAwsStepFunctions; description: string };
 }
@@ -111,7 +120,10 @@ function pipeOutput(child: ChildProcess, log: ((line: string) => void) | undefin
  * 5. the table's stream delivered to the functions of serverless.yml's `stream`
  *    events, as Lambda's event source mappings deliver it (localstack/streams.ts),
  *    read from DynamoDB Local itself: the stream is the platform's, not a call
- *    the model of AWS should see.
+ *    the model of AWS should see;
+ * 6. the local SQS endpoint (localstack/sqs.ts) with serverless.yml's queues,
+ *    the handlers pointed at it through AWS_ENDPOINT_URL_SQS, and its queues
+ *    delivered to the functions of the `sqs` events (localstack/sqs-events.ts).
  * With `likeAws`, the models of localstack/like-aws stand in front of DynamoDB Local
  * and Step Functions, on the ports those would have had.
  */
@@ -125,6 +137,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await assertPortFree(options.httpPort, 'HTTP API', 'PORT');
   await assertPortFree(options.lambdaPort, 'Lambda invoke', 'LAMBDA_PORT');
   await assertPortFree(options.stepFunctionsPort, 'Step Functions', 'SFN_PORT');
+  if (options.sqsPort !== 0) await assertPortFree(options.sqsPort, 'SQS', 'SQS_PORT');
 
   const likeAws = options.likeAws;
   const dynamoOptions = {
@@ -173,6 +186,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (stepFunctionsModel) stoppers.push(() => stepFunctionsModel.stop());
     const stepFunctionsEndpoint = stepFunctionsModel?.endpoint ?? stepFunctions.endpoint;
 
+    const mappings = sqsMappingsOf(service);
+    const sqs = await startLocalSqs({ port: options.sqsPort, log: say });
+    stoppers.push(() => sqs.stop());
+    const queues = await createQueues(sqs.endpoint, queueResourcesOf(service));
+    const webhookQueue = queues.WebhookDeliveryQueue;
+    if (!webhookQueue) throw new Error('serverless.yml defines no WebhookDeliveryQueue (the functions read its URL from WEBHOOK_QUEUE_URL)');
+
     const admin = adminKey(options);
     const offline = spawn(
       process.execPath,
@@ -188,6 +208,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...(options.waitlistOfferSeconds !== undefined ? { WAITLIST_OFFER_SECONDS: String(options.waitlistOfferSeconds) } : {}),
           AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
           AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
+          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+          WEBHOOK_QUEUE_URL: webhookQueue.url,
+          // The local stack's webhook receivers run on loopback; deployed stages refuse private addresses.
+          WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
           HOLD_STATE_MACHINE_ARN: holdStateMachineArn,
           ...(options.paymentLatencyMs !== undefined ? { PAYMENT_LATENCY_MS: String(options.paymentLatencyMs) } : {}),
           AWS_REGION: LOCAL_REGION,
@@ -219,6 +243,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     stoppers.push(() => streams.stop());
 
+    const invoker = lambdaInvoker(lambdaEndpoint);
+    const sqsMappings = await startSqsMappings({ sqsEndpoint: sqs.endpoint, mappings, invoke: invoker.invoke, log: say });
+    stoppers.push(async () => {
+      await sqsMappings.stop();
+      invoker.close();
+    });
+
     const exited = new Promise<string>((resolveExit) => {
       dynamo.process.once('exit', (code) => resolveExit(`DynamoDB Local exited (code ${code})`));
       offline.once('exit', (code: number | null) => resolveExit(`serverless offline exited (code ${code})`));
@@ -229,12 +260,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       lambdaEndpoint,
       dynamoDbEndpoint,
       stepFunctionsEndpoint,
+      sqsEndpoint: sqs.endpoint,
+      queueUrls: Object.fromEntries(Object.entries(queues).map(([id, queue]) => [id, queue.url])),
       holdStateMachineArn,
       tableName: table.TableName!,
       adminApiKey: admin.key,
       adminKeyGenerated: admin.generated,
       exited,
       streams,
+      sqsMappings,
       stop: stopAll,
       faults: {
         stopDynamoDb: () => dynamo.stop(),

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole stack on this machine. Settings (environment):
- * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), SFN_PORT (8083),
+ * PORT (3000), LAMBDA_PORT (3002), DYNAMODB_PORT (8000), SFN_PORT (8083), SQS_PORT (9324),
  * ADMIN_API_KEY (generated when unset), HOLD_SECONDS (900), PAYMENT_LATENCY_MS (0). `npm start -- --in-memory` keeps no data.
  * `npm start -- --like-aws` runs it like AWS, with the LIKE_AWS_* settings (localstack/like-aws/settings.ts).
  */
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     lambdaPort: port('LAMBDA_PORT', 3002),
     dynamoDbPort: port('DYNAMODB_PORT', 8000),
     stepFunctionsPort: port('SFN_PORT', 8083),
+    sqsPort: port('SQS_PORT', 9324),
     paymentLatencyMs: process.env.PAYMENT_LATENCY_MS ? positive('PAYMENT_LATENCY_MS') : undefined,
     inMemory,
     adminApiKey: process.env.ADMIN_API_KEY,
@@ -67,6 +68,9 @@ Ticket booking API is running${inMemory ? ' (in memory: data is gone when it sto
   Lambda invoke   ${stack.lambdaEndpoint}
   Step Functions  ${stack.stepFunctionsEndpoint}   ${stack.holdStateMachineArn}
   DynamoDB Local  ${stack.dynamoDbEndpoint}   table ${stack.tableName}${inMemory ? '' : `, data in ${resolve(DATA_DIR, 'dynamodb')}`}
+  SQS             ${stack.sqsEndpoint}   (in memory)${Object.values(stack.queueUrls)
+    .map((url) => `\n                  ${url}`)
+    .join('')}
   Admin API key   ${stack.adminApiKey}${stack.adminKeyGenerated ? '   (generated: set ADMIN_API_KEY to choose one)' : ''}
   Hold            ${holdSeconds} s${
     stack.likeAws

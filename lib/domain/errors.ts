@@ -54,7 +54,7 @@ export class NotFoundError extends AppError {
   readonly code: string;
   readonly title: string;
 
-  constructor(resource: 'event' | 'user' | 'booking' | 'waitlist-entry', id: string) {
+  constructor(resource: 'event' | 'user' | 'booking' | 'waitlist-entry' | 'webhook', id: string) {
     const name = resource.replace('-', ' ');
     super(`No ${name} with id ${JSON.stringify(id)}`);
     this.code = `${resource}-not-found`;

@@ -38,7 +38,10 @@ export type BusinessMetric =
   | 'HoldsExpired'
   | 'HoldsSwept'
   | 'WaitlistOffersMade'
-  | 'WaitlistOffersSwept';
+  | 'WaitlistOffersSwept'
+  | 'WebhookDeliveriesQueued'
+  | 'WebhooksDelivered'
+  | 'WebhooksFailed';
 
 export function count(name: BusinessMetric, value = 1): void {
   if (value <= 0) return;

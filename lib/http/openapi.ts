@@ -29,6 +29,11 @@ export const TAGS = [
     description:
       'A line for sold-out events (v1.1). Tickets that come back are offered to the earliest WAITING entry that fits, as a PENDING booking; while an entry fits, nobody outside the line or behind it can book them.',
   },
+  {
+    name: 'Webhooks',
+    description:
+      'Signed notifications (Standard Webhooks) of bookings made, paid, cancelled and expired, and of waiting-list offers (v1.1). At least once, within seconds; retried with exponential backoff for 24 hours.',
+  },
 ] as const;
 
 const IdempotencyHeader = z.object({
@@ -65,7 +70,7 @@ const PROBLEMS: Record<number, ZodOpenApiResponseObject> = {
   ),
   404: problemResponse(
     'NotFound',
-    'No such resource, or one that belongs to another user (`event-not-found`, `booking-not-found`, `waitlist-entry-not-found`, `user-not-found`).',
+    'No such resource, or one that belongs to another user (`event-not-found`, `booking-not-found`, `waitlist-entry-not-found`, `webhook-not-found`, `user-not-found`).',
   ),
   409: problemResponse('Conflict', 'The current state does not allow it; `type` names the conflict.'),
   413: problemResponse('PayloadTooLarge', `The body is over ${MAX_BODY_BYTES / 1024} KiB (\`payload-too-large\`).`),

@@ -18,7 +18,7 @@ export interface RouteSpec {
   tag: string;
   access: Access;
   /** What a path id names, for the 404 of an id that cannot exist. */
-  resource?: 'event' | 'booking' | 'waitlist-entry';
+  resource?: 'event' | 'booking' | 'waitlist-entry' | 'webhook';
   body?: z.ZodType;
   params?: z.ZodObject;
   query?: z.ZodObject;

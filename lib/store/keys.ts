@@ -40,6 +40,9 @@ export const keys = {
   waitlistEntry: (id: string) => ({ pk: `WAITLIST#${id}`, sk: 'ENTRY' }),
   /** The one WAITING or OFFERED entry a user may have for an event: it makes joining twice a conflict. */
   inLine: (eventId: string, userId: string) => ({ pk: `INLINE#${eventId}#${userId}`, sk: 'INLINE' }),
+  webhook: (id: string) => ({ pk: `WEBHOOK#${id}`, sk: 'WEBHOOK' }),
+  /** One delivery of one webhook to one subscription, named by its `webhook-id`. */
+  delivery: (id: string) => ({ pk: `DELIVERY#${id}`, sk: 'DELIVERY' }),
   /** One Idempotency-Key of one user for one operation; the key itself is hashed. */
   idempotency: (userId: string, scope: string, key: string) => ({
     pk: `IDEMPOTENCY#${createHash('sha256').update(`${userId}\n${scope}\n${key}`).digest('hex')}`,
@@ -127,6 +130,11 @@ export const waitlistByEvent = (eventId: string) => `WAITLIST#EVENT#${eventId}`;
 export const waitlistAll = (bucket: number) => `WAITLIST#${bucket}`;
 export const lineOf = (eventId: string) => `LINE#${eventId}`;
 export const placeKey = (seq: number) => String(seq).padStart(12, '0');
+
+/** gsi1: the webhook subscriptions (few, written by the admin), oldest first. */
+export const webhooksList = { index: 'gsi1', pk: 'WEBHOOKS' };
+/** gsi1: one subscription's deliveries, newest first. */
+export const deliveriesOf = (subscriptionId: string) => `WEBHOOK#${subscriptionId}#DELIVERIES`;
 
 /** Attributes that are keys or bookkeeping, not data: stripped when an item becomes a domain record. */
 export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'type'] as const;

@@ -5,6 +5,7 @@ import { eventStore } from '../store/events';
 import { idempotencyStore } from '../store/idempotency';
 import { userStore } from '../store/users';
 import { waitlistStore } from '../store/waitlist';
+import { webhookStore } from '../store/webhooks';
 
 /**
  * What every function runs with: the stores of the configured table, on the
@@ -20,4 +21,5 @@ export const stores = {
   bookings: bookingStore(table),
   idempotency: idempotencyStore(table),
   waitlist: waitlistStore(table),
+  webhooks: webhookStore(table),
 };

@@ -30,6 +30,10 @@ const CONTRACT_ROUTES = {
     'GET /waitlist',
     'GET /waitlist/{id}',
     'DELETE /waitlist/{id}',
+    'POST /webhooks',
+    'GET /webhooks',
+    'DELETE /webhooks/{id}',
+    'GET /webhooks/{id}/deliveries',
   ],
 };
 
@@ -162,6 +166,8 @@ describe.each(STAGES)('the %s stage', (stage) => {
     // Ending an offered booking's hold ends its entry and the user's guard in line (a Delete).
     expect(grants('SweepExpiredHolds')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(grants('LeaveWaitlist')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(grants('DeliverWebhooks')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']);
+    expect(grants('CreateWebhook')).toEqual(['dynamodb:PutItem']);
   });
 
   it('keeps the admin key out of the template: deployed stages read it from SSM', () => {

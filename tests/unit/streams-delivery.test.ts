@@ -197,10 +197,10 @@ describe("serverless.yml's mapping of the table's stream", () => {
   } as unknown as ServiceDefinition;
   const mappings = streamMappingsOf(service);
   const mapping = mappings.find((m) => m.functionName === 'ticket-booking-dev-startHoldTimers');
-  const offers = mappings.find((m) => m.functionName === 'ticket-booking-dev-offerWaitlistTickets');
+  const offers = mappings.find((m) => m.functionName === 'ticket-booking-dev-followTableChanges');
 
-  it('delivers the stream to startHoldTimers and the offer step, in batches of up to 1,000 or of one second, split on error, answered record by record', () => {
-    expect(mappings.map((m) => m.functionName).sort()).toEqual(['ticket-booking-dev-offerWaitlistTickets', 'ticket-booking-dev-startHoldTimers']);
+  it('delivers the stream to its two readers, startHoldTimers and followTableChanges, in batches of up to 1,000 or of one second, split on error, answered record by record', () => {
+    expect(mappings.map((m) => m.functionName).sort()).toEqual(['ticket-booking-dev-followTableChanges', 'ticket-booking-dev-startHoldTimers']);
     expect(offers).toMatchObject({ batchWindowMs: 1000, bisect: true, reportBatchItemFailures: true });
     expect(mapping).toMatchObject({
       functionName: 'ticket-booking-dev-startHoldTimers',
@@ -224,7 +224,7 @@ describe("serverless.yml's mapping of the table's stream", () => {
     expect(through('INSERT', { type: { S: 'event' } })).toBe(false);
   });
 
-  it('lets through to the offer step only shards holding tickets for the line, and new entries', () => {
+  it('lets through to followTableChanges only shards holding tickets for the line, bookings and entries', () => {
     const through = (eventName: string, image: Record<string, unknown>) => passesFilters(offers!.filterPatterns, { eventName, dynamodb: { NewImage: image } });
     const shard = (line: string) => ({ type: { S: 'stock' }, event_id: { S: 'e' }, line_tickets: { N: line } });
 
@@ -232,7 +232,11 @@ describe("serverless.yml's mapping of the table's stream", () => {
     expect(through('MODIFY', shard('0'))).toBe(false);
     expect(through('MODIFY', { type: { S: 'stock' }, event_id: { S: 'e' } })).toBe(false);
     expect(through('INSERT', { type: { S: 'waitlist' }, event_id: { S: 'e' } })).toBe(true);
-    expect(through('MODIFY', { type: { S: 'waitlist' }, event_id: { S: 'e' } })).toBe(false);
-    expect(through('INSERT', { type: { S: 'booking' }, status: { S: 'PENDING' } })).toBe(false);
+    expect(through('MODIFY', { type: { S: 'waitlist' }, event_id: { S: 'e' } })).toBe(true);
+    expect(through('INSERT', { type: { S: 'booking' }, status: { S: 'PENDING' } })).toBe(true);
+    expect(through('MODIFY', { type: { S: 'booking' }, status: { S: 'CONFIRMED' } })).toBe(true);
+    expect(through('REMOVE', { type: { S: 'booking' }, status: { S: 'CONFIRMED' } })).toBe(false);
+    expect(through('MODIFY', { type: { S: 'tally' } })).toBe(false);
+    expect(through('INSERT', { type: { S: 'delivery' } })).toBe(false);
   });
 });

@@ -1,0 +1,77 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import * as z from 'zod';
+import { toDeliveryView, toSubscriptionView } from '../lib/domain/webhooks';
+import { httpRoute } from '../lib/http/handler';
+import { logger } from '../lib/http/logger';
+import { count, publishMetrics } from '../lib/http/metrics';
+import { webhooksRoutes as routes } from '../lib/http/routes/webhooks';
+import { requireEvent } from '../lib/invocation';
+import { type DeliveryOutcome, deliverWebhook, listDeliveries, listSubscriptions, subscribe, unsubscribe } from '../lib/usecases/webhooks';
+import { stores } from '../lib/wiring/stores';
+import { webhookDeps } from '../lib/wiring/webhook-deps';
+
+export const create = httpRoute(routes.createWebhook, async ({ body }) => {
+  const subscription = await subscribe(webhookDeps, body);
+  // The secret is in this response and nowhere else: never logged, never listed.
+  return { body: { ...toSubscriptionView(subscription), secret: subscription.secret }, headers: { location: `/webhooks/${subscription.id}` } };
+});
+
+export const list = httpRoute(routes.listWebhooks, async ({ query }) => {
+  const page = await listSubscriptions(stores.webhooks, query);
+  return { body: { items: page.items.map(toSubscriptionView), next_cursor: page.next_cursor } };
+});
+
+export const remove = httpRoute(routes.deleteWebhook, async ({ params }) => {
+  await unsubscribe(stores.webhooks, params.id);
+  return {};
+});
+
+export const deliveries = httpRoute(routes.listWebhookDeliveries, async ({ params, query }) => {
+  const page = await listDeliveries(stores.webhooks, params.id, query);
+  return { body: { items: page.items.map(toDeliveryView), next_cursor: page.next_cursor } };
+});
+
+const SqsEvent = z.looseObject({ Records: z.array(z.looseObject({ messageId: z.string().min(1), body: z.string() })) });
+type SqsEvent = z.infer<typeof SqsEvent>;
+const Message = z.object({
+  delivery_id: z.string().min(1).max(128),
+  attempt: z.number().int().min(0),
+  not_before: z.iso.datetime({ offset: true }).optional(),
+});
+
+/**
+ * The delivery queue's consumer: every message of the batch at once, each one
+ * attempt of its delivery (lib/usecases/webhooks.ts), so that a receiver slow to
+ * answer holds up none of the others. A message whose attempt could not be
+ * recorded or followed up goes back to the queue; one that names no delivery is
+ * let go.
+ */
+export const deliver = middy<SqsEvent, { batchItemFailures: { itemIdentifier: string }[] }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(requireEvent(SqsEvent, '{ "Records": [<messages of the webhook delivery queue>] }'))
+  .use(publishMetrics())
+  .handler(async ({ Records }) => {
+    const outcomes: DeliveryOutcome[] = [];
+    const again: string[] = [];
+    await Promise.all(
+      Records.map(async (record) => {
+        let message: z.infer<typeof Message>;
+        try {
+          message = Message.parse(JSON.parse(record.body));
+        } catch {
+          logger.warn('a message that names no delivery, let go', { message_id: record.messageId });
+          return;
+        }
+        try {
+          outcomes.push(await deliverWebhook(webhookDeps, message));
+        } catch (error) {
+          logger.warn('a delivery attempt could not be completed: its message goes back to the queue', { delivery_id: message.delivery_id, error: String(error) });
+          again.push(record.messageId);
+        }
+      }),
+    );
+    count('WebhooksDelivered', outcomes.filter((o) => o === 'delivered').length);
+    count('WebhooksFailed', outcomes.filter((o) => o === 'failed').length);
+    return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
+  });
