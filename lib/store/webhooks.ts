@@ -51,19 +51,25 @@ export function webhookStore(table: Table): WebhookStore {
 
   return {
     async putSubscription(subscription) {
-      await client.send(
-        new PutCommand({
-          TableName,
-          Item: {
-            ...keys.webhook(subscription.id),
-            type: 'webhook',
-            gsi1pk: webhooksList.pk,
-            gsi1sk: bookingSortKey(subscription.created_at, subscription.id),
-            ...subscription,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      try {
+        await client.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...keys.webhook(subscription.id),
+              type: 'webhook',
+              gsi1pk: webhooksList.pk,
+              gsi1sk: bookingSortKey(subscription.created_at, subscription.id),
+              ...subscription,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        // The id is new to this request: the item in the way is this very Put,
+        // applied once already, whose answer was lost and which the SDK sent again.
+        if (failedConditionItem(error) === undefined) throw error;
+      }
     },
 
     async getSubscription(id) {

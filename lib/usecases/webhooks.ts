@@ -72,9 +72,15 @@ export function listSubscriptions(store: WebhookStore, page: PageRequest): Promi
   return store.listSubscriptions(page);
 }
 
-/** Nothing more is sent to it: its PENDING deliveries end FAILED when their next attempt comes. */
+/**
+ * Nothing more is sent to it: its PENDING deliveries end FAILED when their next
+ * attempt comes. A subscription read here and found gone by the delete was
+ * deleted, by this request (a Delete applied whose answer was lost, sent again)
+ * or another: either way what was asked holds.
+ */
 export async function unsubscribe(store: WebhookStore, id: string): Promise<void> {
-  if (!(await store.deleteSubscription(id))) throw new NotFoundError('webhook', id);
+  if (!(await store.getSubscription(id))) throw new NotFoundError('webhook', id);
+  await store.deleteSubscription(id);
 }
 
 export async function listDeliveries(store: WebhookStore, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {

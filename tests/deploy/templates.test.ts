@@ -166,8 +166,20 @@ describe.each(STAGES)('the %s stage', (stage) => {
     // Ending an offered booking's hold ends its entry and the user's guard in line (a Delete).
     expect(grants('SweepExpiredHolds')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(grants('LeaveWaitlist')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    expect(grants('DeliverWebhooks')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']);
+    // Receive, Delete and GetQueueAttributes come with the sqs event source; SendMessage queues the next attempt.
+    expect(grants('DeliverWebhooks')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage']);
     expect(grants('CreateWebhook')).toEqual(['dynamodb:PutItem']);
+  });
+
+  it('queues webhook deliveries on SQS: hidden six times the consumer\'s timeout, dead letters after 20 receives, private receivers refused', () => {
+    const queue = t.Resources.WebhookDeliveryQueue!;
+    const deliver = ofType(t, 'AWS::Lambda::Function').find(([name]) => name === 'DeliverWebhooksLambdaFunction')![1];
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * deliver.Properties.Timeout);
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['WebhookDeliveryDeadLetters', 'Arn'] }, maxReceiveCount: 20 });
+    const mapping = ofType(t, 'AWS::Lambda::EventSourceMapping').find(([, r]) => JSON.stringify(r.Properties.EventSourceArn).includes('WebhookDeliveryQueue'))![1];
+    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(deliver.Properties.Environment.Variables.WEBHOOK_ALLOW_PRIVATE_URLS).toBe('false');
   });
 
   it('keeps the admin key out of the template: deployed stages read it from SSM', () => {

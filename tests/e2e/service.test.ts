@@ -27,6 +27,9 @@ describe('service routes', () => {
         '/users/me',
         '/waitlist',
         '/waitlist/{id}',
+        '/webhooks',
+        '/webhooks/{id}',
+        '/webhooks/{id}/deliveries',
       ].sort(),
     );
   });

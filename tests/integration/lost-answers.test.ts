@@ -24,6 +24,10 @@ import { recordingGateway } from '../support/recording-gateway';
 import { testTable } from '../support/table';
 import { waitlistStore } from '../../lib/store/waitlist';
 import { joinWaitlist, leaveWaitlist, offerTickets, type WaitlistDeps } from '../../lib/usecases/waitlist';
+import { httpWebhookSender } from '../../lib/adapters/webhook-sender';
+import type { DeliveryMessage, WebhookQueue } from '../../lib/ports';
+import { webhookStore } from '../../lib/store/webhooks';
+import { publishChanges, subscribe, unsubscribe, type WebhookDeps } from '../../lib/usecases/webhooks';
 
 /*
  * Answers get lost: DynamoDB applies a write and the answer never arrives (the SDK
@@ -287,6 +291,51 @@ describe('the waiting list with answers lost', () => {
     const shards = await eventStore(direct).stock.shards((await eventStore(direct).terms(event.id))!);
     expect(shards.reduce((n, s) => n + s.line_tickets, 0)).toBe(2);
     await recount.expectCountersMatchRecount(direct, event.id, [holder.user_id]);
+  });
+});
+
+describe('webhooks with answers lost', () => {
+  const sender = httpWebhookSender({ allowPrivate: true });
+  const queued: DeliveryMessage[] = [];
+  const queue: WebhookQueue = { enqueue: async (messages) => void queued.push(...messages) };
+  const depsOn = (table: Table): WebhookDeps => ({ store: webhookStore(table), queue, sender, clock: () => new Date(), retry: { baseSeconds: 5, retryForSeconds: 3600 } });
+
+  it('subscribing is the subscription it made, not an error for its own Put', async () => {
+    const lose = loseFirst(1, (operation, body) => plainPutOf(operation, body, 'webhook'));
+    losing = lose.rule;
+
+    const subscription = await subscribe(depsOn(throughModel(SDK_MAX_ATTEMPTS)), { url: 'http://127.0.0.1:9/lost' });
+
+    expect(lose.lost()).toBe(1);
+    expect(await webhookStore(direct).getSubscription(subscription.id)).toEqual(subscription);
+    await unsubscribe(webhookStore(direct), subscription.id);
+  });
+
+  it('unsubscribing is a deletion, not a 404 for its own Delete', async () => {
+    const subscription = await subscribe(depsOn(direct), { url: 'http://127.0.0.1:9/lost' });
+    const lose = loseFirst(1, (operation, body) => operation === 'DeleteItem' && String((body.Key as Record<string, DynamoValue>).pk?.S).startsWith('WEBHOOK#'));
+    losing = lose.rule;
+
+    await unsubscribe(webhookStore(throughModel(SDK_MAX_ATTEMPTS)), subscription.id);
+
+    expect(lose.lost()).toBe(1);
+    expect(await webhookStore(direct).getSubscription(subscription.id)).toBeUndefined();
+  });
+
+  it('a delivery written, its answer lost, is one delivery, queued', async () => {
+    const subscription = await subscribe(depsOn(direct), { url: 'http://127.0.0.1:9/lost', events: ['booking.created'] });
+    const lose = loseFirst(1, (operation, body) => plainPutOf(operation, body, 'delivery'));
+    losing = lose.rule;
+    queued.length = 0;
+    const made = { type: 'booking', id: `b-${randomUUID()}`, event_id: 'e', user_id: 'u', quantity: 1, unit_price_cents: 100, amount_cents: 100, status: 'PENDING', created_at: new Date().toISOString(), expires_at: new Date().toISOString(), confirmed_at: null, cancelled_at: null, cancel_reason: null };
+
+    const published = await publishChanges(depsOn(throughModel(SDK_MAX_ATTEMPTS)), [{ recordId: `lost-${randomUUID()}`, at: new Date(), change: { new: made } }]);
+
+    expect(lose.lost()).toBe(1);
+    expect(published).toEqual({ deliveries: 1, failed: [] });
+    const deliveries = (await webhookStore(direct).listDeliveries(subscription.id, { limit: 10 })).items;
+    expect(deliveries.map((d) => d.id)).toEqual(queued.map((m) => m.delivery_id));
+    await unsubscribe(webhookStore(direct), subscription.id);
   });
 });
 
