@@ -7,7 +7,7 @@ import { logger } from '../lib/http/logger';
 import { count, publishMetrics } from '../lib/http/metrics';
 import { webhooksRoutes as routes } from '../lib/http/routes/webhooks';
 import { requireEvent } from '../lib/invocation';
-import { type DeliveryOutcome, deliverWebhook, listDeliveries, listSubscriptions, subscribe, unsubscribe } from '../lib/usecases/webhooks';
+import { type DeliveryOutcome, deliverWebhook, listDeliveries, listSubscriptions, rescueDelivery, subscribe, unsubscribe } from '../lib/usecases/webhooks';
 import { stores } from '../lib/wiring/stores';
 import { webhookDeps } from '../lib/wiring/webhook-deps';
 
@@ -40,6 +40,16 @@ const Message = z.object({
   not_before: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** The delivery a message names; a message that names none is logged and let go (it can never name one). */
+function messageOf(record: SqsEvent['Records'][number]): z.infer<typeof Message> | undefined {
+  try {
+    return Message.parse(JSON.parse(record.body));
+  } catch {
+    logger.warn('a message that names no delivery, let go', { message_id: record.messageId });
+    return undefined;
+  }
+}
+
 /**
  * The delivery queue's consumer: every message of the batch at once, each one
  * attempt of its delivery (lib/usecases/webhooks.ts), so that a receiver slow to
@@ -56,13 +66,8 @@ export const deliver = middy<SqsEvent, { batchItemFailures: { itemIdentifier: st
     const again: string[] = [];
     await Promise.all(
       Records.map(async (record) => {
-        let message: z.infer<typeof Message>;
-        try {
-          message = Message.parse(JSON.parse(record.body));
-        } catch {
-          logger.warn('a message that names no delivery, let go', { message_id: record.messageId });
-          return;
-        }
+        const message = messageOf(record);
+        if (!message) return;
         try {
           outcomes.push(await deliverWebhook(webhookDeps, message));
         } catch (error) {
@@ -73,5 +78,31 @@ export const deliver = middy<SqsEvent, { batchItemFailures: { itemIdentifier: st
     );
     count('WebhooksDelivered', outcomes.filter((o) => o === 'delivered').length);
     count('WebhooksFailed', outcomes.filter((o) => o === 'failed').length);
+    return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
+  });
+
+/**
+ * The dead-letter queue's consumer: a delivery our own consumer failed on twenty
+ * times goes back on the delivery queue while its retry period lasts, and ends
+ * FAILED after it (lib/usecases/webhooks.ts, rescueDelivery).
+ */
+export const rescue = middy<SqsEvent, { batchItemFailures: { itemIdentifier: string }[] }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(requireEvent(SqsEvent, '{ "Records": [<messages of the webhook dead-letter queue>] }'))
+  .handler(async ({ Records }) => {
+    const again: string[] = [];
+    await Promise.all(
+      Records.map(async (record) => {
+        const message = messageOf(record);
+        if (!message) return;
+        try {
+          const outcome = await rescueDelivery(webhookDeps, message);
+          logger.warn('a delivery back from the dead letters', { delivery_id: message.delivery_id, outcome });
+        } catch (error) {
+          logger.warn('a dead-lettered delivery could not be rescued yet', { delivery_id: message.delivery_id, error: String(error) });
+          again.push(record.messageId);
+        }
+      }),
+    );
     return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
   });

@@ -226,3 +226,36 @@ export async function deliverWebhook(deps: WebhookDeps, message: Omit<DeliveryMe
   });
   return 'retrying';
 }
+
+/** How long a delivery back from the dead letters waits before its next try: the queue's longest delay. */
+const RESCUE_DELAY_SECONDS = 900;
+
+/**
+ * A message of the dead-letter queue: one our own consumer failed on twenty
+ * times (a fault of ours or of the table, not of the receiver, which is retried
+ * by new messages). Within the delivery's retry period it goes back on the
+ * delivery queue, a quarter of an hour later; past it, the delivery is FAILED,
+ * so no delivery stays PENDING with no message naming it.
+ */
+export async function rescueDelivery(deps: WebhookDeps, message: Omit<DeliveryMessage, 'delay_seconds'>): Promise<'requeued' | 'failed' | 'not-pending' | 'not-found'> {
+  for (let read = 0; read < 3; read++) {
+    const delivery = await deps.store.getDelivery(message.delivery_id);
+    if (!delivery) return 'not-found';
+    if (delivery.status !== 'PENDING') return 'not-pending';
+    const now = deps.clock();
+    if (now.getTime() < Date.parse(delivery.created_at) + deps.retry.retryForSeconds * 1000) {
+      // The attempt and due time recorded: the message the delivery waits for, sent again.
+      await deps.queue.enqueue([
+        { delivery_id: delivery.id, attempt: delivery.attempts, not_before: delivery.next_attempt_at ?? undefined, delay_seconds: RESCUE_DELAY_SECONDS },
+      ]);
+      return 'requeued';
+    }
+    const ended = await deps.store.recordAttempt(
+      delivery,
+      { status: 'FAILED', last_status_code: delivery.last_status_code, delivered_at: null, next_attempt_at: null },
+      false,
+    );
+    if (ended === 'recorded') return 'failed';
+  }
+  throw new Error(`the delivery ${message.delivery_id} kept changing while it was being ended`);
+}

@@ -169,6 +169,7 @@ describe.each(STAGES)('the %s stage', (stage) => {
     // Receive, Delete and GetQueueAttributes come with the sqs event source; SendMessage queues the next attempt.
     expect(grants('DeliverWebhooks')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage']);
     expect(grants('CreateWebhook')).toEqual(['dynamodb:PutItem']);
+    expect(grants('RescueWebhookDeliveries')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage']);
   });
 
   it('queues webhook deliveries on SQS: hidden six times the consumer\'s timeout, dead letters after 20 receives, private receivers refused', () => {

@@ -5,7 +5,7 @@ import { httpWebhookSender } from '../../lib/adapters/webhook-sender';
 import type { Booking } from '../../lib/domain/booking';
 import type { DeliveryMessage, WebhookQueue } from '../../lib/ports';
 import { webhookStore } from '../../lib/store/webhooks';
-import { deliverWebhook, deliveryId, listDeliveries, publishChanges, type RecordedChange, subscribe, unsubscribe, type WebhookDeps } from '../../lib/usecases/webhooks';
+import { deliverWebhook, deliveryId, listDeliveries, publishChanges, type RecordedChange, rescueDelivery, subscribe, unsubscribe, type WebhookDeps } from '../../lib/usecases/webhooks';
 import { testTable } from '../support/table';
 
 /*
@@ -226,6 +226,31 @@ describe('an attempt', () => {
     expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, last_status_code: 500 });
     expect(queue.messages).toHaveLength(1);
     await unsubscribe(store, subscription.id);
+  });
+
+  it('back from the dead letters (our consumer failed on it) is queued again, then FAILED once its period is over', async () => {
+    const queue = recordingQueue();
+    const deps = depsWith(queue, { baseSeconds: 30, retryForSeconds: 3600 });
+    await subscribe(deps, { url, events: ['booking.created'] });
+    await publishChanges(deps, [recorded({ new: booking('PENDING') })]);
+    answer = () => 500;
+    await deliverWebhook(deps, queue.messages[0]!);
+    const retry = queue.messages[1]!;
+
+    // The retry's message dead-lettered: sent again, the message the delivery waits for.
+    expect(await rescueDelivery(deps, retry)).toBe('requeued');
+    const rescued = queue.messages[2]!;
+    expect(rescued).toMatchObject({ delivery_id: retry.delivery_id, attempt: 1, not_before: retry.not_before, delay_seconds: 900 });
+    answer = () => 204;
+    now = () => new Date(Date.parse(retry.not_before!) + 10);
+    expect(await deliverWebhook(deps, rescued)).toBe('delivered');
+
+    // Past the retry period, a dead-lettered delivery ends FAILED.
+    await publishChanges(deps, [recorded({ new: booking('PENDING') })]);
+    const late = queue.messages.at(-1)!;
+    now = () => new Date(Date.now() + 3_700_000);
+    expect(await rescueDelivery(deps, late)).toBe('failed');
+    expect(await store.getDelivery(late.delivery_id)).toMatchObject({ status: 'FAILED', attempts: 0 });
   });
 
   it('sends nothing to a subscription deleted meanwhile', async () => {

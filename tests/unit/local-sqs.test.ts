@@ -736,11 +736,17 @@ describe("serverless.yml's webhook delivery queue", () => {
     resources: yml.resources,
   } as unknown as ServiceDefinition;
 
-  it('is delivered to deliverWebhooks, 10 at a time, answered message by message, within the queue’s visibility timeout', () => {
+  it('is delivered to deliverWebhooks, 10 at a time, answered message by message, within the queue’s visibility timeout; its dead letters to rescueWebhookDeliveries', () => {
     expect(sqsMappingsOf(service)).toEqual([
       expect.objectContaining({
         functionName: 'ticket-booking-dev-deliverWebhooks',
         queueName: 'ticket-booking-dev-webhook-deliveries',
+        batchSize: 10,
+        reportBatchItemFailures: true,
+      }),
+      expect.objectContaining({
+        functionName: 'ticket-booking-dev-rescueWebhookDeliveries',
+        queueName: 'ticket-booking-dev-webhook-dead-letters',
         batchSize: 10,
         reportBatchItemFailures: true,
       }),
