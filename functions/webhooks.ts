@@ -51,34 +51,51 @@ function messageOf(record: SqsEvent['Records'][number]): z.infer<typeof Message>
 }
 
 /**
+ * Runs `work` on every message of a batch at once and answers which to hand out
+ * again: those whose work threw (`failure` says so in the log). A message that
+ * names no delivery is let go.
+ */
+async function eachMessage<R>(
+  records: SqsEvent['Records'],
+  work: (message: z.infer<typeof Message>) => Promise<R>,
+  failure: string,
+): Promise<{ outcomes: R[]; response: { batchItemFailures: { itemIdentifier: string }[] } }> {
+  const outcomes: R[] = [];
+  const again: string[] = [];
+  await Promise.all(
+    records.map(async (record) => {
+      const message = messageOf(record);
+      if (!message) return;
+      try {
+        outcomes.push(await work(message));
+      } catch (error) {
+        logger.warn(failure, { delivery_id: message.delivery_id, error: String(error) });
+        again.push(record.messageId);
+      }
+    }),
+  );
+  return { outcomes, response: { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) } };
+}
+
+/**
  * The delivery queue's consumer: every message of the batch at once, each one
  * attempt of its delivery (lib/usecases/webhooks.ts), so that a receiver slow to
  * answer holds up none of the others. A message whose attempt could not be
- * recorded or followed up goes back to the queue; one that names no delivery is
- * let go.
+ * recorded or followed up goes back to the queue.
  */
 export const deliver = middy<SqsEvent, { batchItemFailures: { itemIdentifier: string }[] }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(requireEvent(SqsEvent, '{ "Records": [<messages of the webhook delivery queue>] }'))
   .use(publishMetrics())
   .handler(async ({ Records }) => {
-    const outcomes: DeliveryOutcome[] = [];
-    const again: string[] = [];
-    await Promise.all(
-      Records.map(async (record) => {
-        const message = messageOf(record);
-        if (!message) return;
-        try {
-          outcomes.push(await deliverWebhook(webhookDeps, message));
-        } catch (error) {
-          logger.warn('a delivery attempt could not be completed: its message goes back to the queue', { delivery_id: message.delivery_id, error: String(error) });
-          again.push(record.messageId);
-        }
-      }),
+    const { outcomes, response } = await eachMessage<DeliveryOutcome>(
+      Records,
+      (message) => deliverWebhook(webhookDeps, message),
+      'a delivery attempt could not be completed: its message goes back to the queue',
     );
     count('WebhooksDelivered', outcomes.filter((o) => o === 'delivered').length);
     count('WebhooksFailed', outcomes.filter((o) => o === 'failed').length);
-    return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
+    return response;
   });
 
 /**
@@ -90,19 +107,14 @@ export const rescue = middy<SqsEvent, { batchItemFailures: { itemIdentifier: str
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(requireEvent(SqsEvent, '{ "Records": [<messages of the webhook dead-letter queue>] }'))
   .handler(async ({ Records }) => {
-    const again: string[] = [];
-    await Promise.all(
-      Records.map(async (record) => {
-        const message = messageOf(record);
-        if (!message) return;
-        try {
-          const outcome = await rescueDelivery(webhookDeps, message);
-          logger.warn('a delivery back from the dead letters', { delivery_id: message.delivery_id, outcome });
-        } catch (error) {
-          logger.warn('a dead-lettered delivery could not be rescued yet', { delivery_id: message.delivery_id, error: String(error) });
-          again.push(record.messageId);
-        }
-      }),
+    const { response } = await eachMessage(
+      Records,
+      async (message) => {
+        const outcome = await rescueDelivery(webhookDeps, message);
+        logger.warn('a delivery back from the dead letters', { delivery_id: message.delivery_id, outcome });
+        return outcome;
+      },
+      'a dead-lettered delivery could not be rescued yet',
     );
-    return { batchItemFailures: again.map((itemIdentifier) => ({ itemIdentifier })) };
+    return response;
   });

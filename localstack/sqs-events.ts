@@ -1,4 +1,3 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -12,7 +11,7 @@ import * as z from 'zod';
 import type { ServiceDefinition } from './service';
 import { queueArnOf, queueNameOfArn } from './sqs';
 import { LOCAL_REGION } from './stepfunctions';
-import type { InvocationOutcome } from './streams';
+import { type InvocationOutcome, sleepUnless } from './event-sources';
 import { assertFilterPattern, type FilterPattern, passesFilters } from './streams-filter';
 
 /*
@@ -324,24 +323,6 @@ export function settleBatch(
 /** Invokes a function with an event, as the event source mapping does. */
 export type Invoker = (functionName: string, event: SQSEvent) => Promise<InvocationOutcome>;
 
-/** Invokes through serverless-offline's Lambda invoke endpoint (the handler as deployed). */
-export function lambdaInvoker(lambdaEndpoint: string): { invoke: Invoker; close(): void } {
-  const lambda = new LambdaClient({ endpoint: lambdaEndpoint, region: LOCAL_REGION, credentials: CREDENTIALS, maxAttempts: 1 });
-  return {
-    async invoke(functionName, event) {
-      try {
-        const answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }));
-        const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : '';
-        if (answer.FunctionError) return { ok: false, error: text };
-        return { ok: true, result: text === '' ? null : (JSON.parse(text) as unknown) };
-      } catch (error) {
-        return { ok: false, error: (error as Error).message };
-      }
-    },
-    close: () => lambda.destroy(),
-  };
-}
-
 export interface LocalSqsMappingsOptions {
   sqsEndpoint: string;
   mappings: readonly SqsMapping[];
@@ -370,17 +351,7 @@ export async function startSqsMappings(options: LocalSqsMappingsOptions): Promis
   const log = options.log ?? (() => undefined);
   const stats: LocalSqsMappingsStats = { invocations: 0, failedBatches: 0, messagesDeleted: 0, messagesRetried: 0, messagesFiltered: 0 };
   const stopping = new AbortController();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopping.signal.aborted) return resolve();
-      const wake = () => {
-        clearTimeout(timer);
-        stopping.signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      stopping.signal.addEventListener('abort', wake);
-    });
+  const sleep = sleepUnless(stopping.signal);
 
   async function remove(queueUrl: string, records: readonly SQSRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += 10) {

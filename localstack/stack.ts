@@ -10,7 +10,8 @@ import { type LikeAwsStepFunctions, startLikeAwsStepFunctions } from './like-aws
 import { assertPortFree, freePort, PidFile, stopProcess, waitFor } from './processes';
 import { functionNamesOf, readService, stateMachinesOf, tableOf } from './service';
 import { startLocalSqs } from './sqs';
-import { createQueues, lambdaInvoker, type LocalSqsMappings, queueResourcesOf, sqsMappingsOf, startSqsMappings } from './sqs-events';
+import { lambdaInvoker } from './event-sources';
+import { createQueues, type LocalSqsMappings, queueResourcesOf, sqsMappingsOf, startSqsMappings } from './sqs-events';
 import { LOCAL_REGION, startLocalStepFunctions } from './stepfunctions';
 import { type LocalStreams, startLocalStreams, streamMappingsOf } from './streams';
 import { ensureTable } from './table';

@@ -10,9 +10,9 @@ import {
   type ShardIteratorType,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
 import { localClient } from './dynamodb-local';
+import { type InvocationOutcome, lambdaInvoker, sleepUnless } from './event-sources';
 import type { ServiceDefinition } from './service';
 import { assertFilterPattern, type FilterPattern, passesFilters } from './streams-filter';
 import { LOCAL_REGION } from './stepfunctions';
@@ -129,10 +129,7 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): LambdaS
   };
 }
 
-/** How one invocation went, as the event source mapping sees it. */
-export type InvocationOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: string };
+export type { InvocationOutcome };
 
 export interface DeliveryRules {
   maximumRetryAttempts: number;
@@ -234,21 +231,11 @@ const DISCOVER_MS = 1000;
 export async function startLocalStreams(options: LocalStreamsOptions): Promise<LocalStreams> {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const streams = new DynamoDBStreamsClient({ endpoint: options.dynamoDbEndpoint, region: LOCAL_REGION, credentials });
-  const lambda = new LambdaClient({ endpoint: options.lambdaEndpoint, region: LOCAL_REGION, credentials, maxAttempts: 1 });
+  const lambda = lambdaInvoker(options.lambdaEndpoint);
   const log = options.log ?? (() => undefined);
   const stats: LocalStreamsStats = { invocations: 0, recordsDelivered: 0, recordsFiltered: 0, recordsDropped: 0 };
   const stopping = new AbortController();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopping.signal.aborted) return resolve();
-      const wake = () => {
-        clearTimeout(timer);
-        stopping.signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      stopping.signal.addEventListener('abort', wake);
-    });
+  const sleep = sleepUnless(stopping.signal);
 
   const table = localClient(options.dynamoDbEndpoint);
   let streamArn: string | undefined;
@@ -260,16 +247,9 @@ export async function startLocalStreams(options: LocalStreamsOptions): Promise<L
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream: serverless.yml's StreamSpecification did not reach it`);
   const arn = streamArn;
 
-  async function invoke(functionName: string, records: readonly LambdaStreamRecord[]): Promise<InvocationOutcome> {
+  function invoke(functionName: string, records: readonly LambdaStreamRecord[]): Promise<InvocationOutcome> {
     stats.invocations += 1;
-    try {
-      const answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify({ Records: records })) }));
-      const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : '';
-      if (answer.FunctionError) return { ok: false, error: text };
-      return { ok: true, result: text === '' ? null : (JSON.parse(text) as unknown) };
-    } catch (error) {
-      return { ok: false, error: (error as Error).message };
-    }
+    return lambda.invoke(functionName, { Records: records });
   }
 
   /** All shards of the stream, as DescribeStream pages them. */
@@ -411,7 +391,7 @@ export async function startLocalStreams(options: LocalStreamsOptions): Promise<L
       const settled = Promise.all([discovering, ...[...readers.values()].map((r) => r.run)]);
       await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       streams.destroy();
-      lambda.destroy();
+      lambda.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { type Booking, type BookingStatus, BookingStatus as Statuses, type CounterDelta, holdDelta, ZERO_COUNTERS } from '../domain/booking';
 import type { Take } from '../domain/stock';
 import { type Table, transactionToken } from './client';
@@ -16,7 +15,7 @@ import {
   keys,
   stripKeys,
 } from './keys';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from './pagination';
+import { type IndexPartition, newestFirst, type Page, type PageRequest } from './pagination';
 import { RETRY } from './retry';
 import { countAction, takeAction, toShard } from './stock';
 
@@ -111,7 +110,6 @@ export function bookingItem(booking: Booking): Record<string, unknown> {
   return { ...keys.booking(booking.id), type: 'booking', ...bookingIndexKeys(booking), ...booking };
 }
 
-const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#.{1,128}$/) });
 
 export function bookingStore(table: Table): BookingStore {
   const { client, name: TableName } = table;
@@ -436,9 +434,8 @@ export function bookingStore(table: Table): BookingStore {
      * sort key of the last booking returned: every partition resumes below it.
      */
     async list(filter, page) {
-      const position = page.cursor === undefined ? undefined : decodeCursor(page.cursor, SortCursor).s;
       const statuses = filter.status ? [filter.status] : Statuses.options;
-      let partitions: { index: string; pk: string; sk: string; value: string }[];
+      let partitions: IndexPartition[];
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};
       const filters: string[] = [];
@@ -462,44 +459,8 @@ export function bookingStore(table: Table): BookingStore {
         partitions = statuses.flatMap((s) => indexBuckets.map((b) => ({ index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', value: bookingsByStatus(s, b) })));
       }
 
-      const want = page.limit + 1;
-      const rows = (
-        await Promise.all(
-          partitions.map(async (p) => {
-            const found: Record<string, unknown>[] = [];
-            let startKey: Record<string, unknown> | undefined;
-            // A filter may discard items after they are read, so keep reading
-            // until the page is full or the partition is exhausted.
-            do {
-              const result = await client.send(
-                new QueryCommand({
-                  TableName,
-                  IndexName: p.index,
-                  KeyConditionExpression: position === undefined ? `${p.pk} = :pk` : `${p.pk} = :pk AND ${p.sk} < :position`,
-                  FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
-                  ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-                  ExpressionAttributeValues: { ...values, ':pk': p.value, ...(position === undefined ? {} : { ':position': position }) },
-                  ScanIndexForward: false,
-                  Limit: want,
-                  ExclusiveStartKey: startKey,
-                }),
-              );
-              found.push(...(result.Items ?? []));
-              startKey = result.LastEvaluatedKey;
-            } while (startKey && found.length < want);
-            return found.slice(0, want).map((item) => ({ item, sort: String(item[p.sk]) }));
-          }),
-        )
-      )
-        .flat()
-        .sort((a, b) => (a.sort < b.sort ? 1 : a.sort > b.sort ? -1 : 0));
-
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return {
-        items: items.map((row) => stripKeys<Booking>(row.item)),
-        next_cursor: rows.length > page.limit && last ? encodeCursor({ s: last.sort }) : null,
-      };
+      const found = await newestFirst(table, partitions, page, filters.length > 0 ? { expression: filters.join(' AND '), names, values } : undefined);
+      return { items: found.items.map((item) => stripKeys<Booking>(item)), next_cursor: found.next_cursor };
     },
   };
 }

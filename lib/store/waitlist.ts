@@ -1,5 +1,4 @@
 import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { type Booking, ZERO_COUNTERS } from '../domain/booking';
 import type { LineTake } from '../domain/stock';
 import { blockOf, LINE_BLOCK, type LineBlock, type WaitlistEntry, type WaitlistStatus } from '../domain/waitlist';
@@ -19,7 +18,7 @@ import {
   waitlistByUser,
   waitlistIndexKeys,
 } from './keys';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from './pagination';
+import { type IndexPartition, newestFirst, type Page, type PageRequest } from './pagination';
 import { RETRY, withRetry } from './retry';
 
 /** An offer as the store writes it: the entry, the booking made for it, the shards its tickets come from. */
@@ -85,7 +84,6 @@ export interface WaitlistStore {
   endLine(eventId: string, now: Date): Promise<number>;
 }
 
-const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#.{1,128}$/) });
 
 const sizeAttribute = (quantity: number) => `q_${quantity}`;
 
@@ -503,11 +501,10 @@ export function waitlistStore(table: Table): WaitlistStore {
      * filters apply within. The cursor is the sort key of the last entry returned.
      */
     async list(filter, page) {
-      const position = page.cursor === undefined ? undefined : decodeCursor(page.cursor, SortCursor).s;
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};
       const filters: string[] = [];
-      let partitions: { index: string; pk: string; sk: string; value: string }[];
+      let partitions: IndexPartition[];
       if (filter.user_id) {
         partitions = [{ index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk', value: waitlistByUser(filter.user_id) }];
         if (filter.event_id) {
@@ -524,41 +521,8 @@ export function waitlistStore(table: Table): WaitlistStore {
         names['#status'] = 'status';
         values[':status'] = filter.status;
       }
-      const want = page.limit + 1;
-      const rows = (
-        await Promise.all(
-          partitions.map(async (p) => {
-            const found: Record<string, unknown>[] = [];
-            let startKey: Record<string, unknown> | undefined;
-            do {
-              const result = await client.send(
-                new QueryCommand({
-                  TableName,
-                  IndexName: p.index,
-                  KeyConditionExpression: position === undefined ? `${p.pk} = :pk` : `${p.pk} = :pk AND ${p.sk} < :position`,
-                  FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
-                  ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-                  ExpressionAttributeValues: { ...values, ':pk': p.value, ...(position === undefined ? {} : { ':position': position }) },
-                  ScanIndexForward: false,
-                  Limit: want,
-                  ExclusiveStartKey: startKey,
-                }),
-              );
-              found.push(...(result.Items ?? []));
-              startKey = result.LastEvaluatedKey;
-            } while (startKey && found.length < want);
-            return found.slice(0, want).map((item) => ({ item, sort: String(item[p.sk]) }));
-          }),
-        )
-      )
-        .flat()
-        .sort((a, b) => (a.sort < b.sort ? 1 : a.sort > b.sort ? -1 : 0));
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return {
-        items: items.map((row) => toEntry(row.item)),
-        next_cursor: rows.length > page.limit && last ? encodeCursor({ s: last.sort }) : null,
-      };
+      const found = await newestFirst(table, partitions, page, filters.length > 0 ? { expression: filters.join(' AND '), names, values } : undefined);
+      return { items: found.items.map(toEntry), next_cursor: found.next_cursor };
     },
 
     async openLines() {

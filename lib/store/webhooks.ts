@@ -4,7 +4,7 @@ import type { Delivery, DeliveryStatus, Subscription } from '../domain/webhooks'
 import type { Table } from './client';
 import { failedConditionItem } from './conditions';
 import { bookingSortKey, bucketOf, deliveriesOf, indexBuckets, keys, stripKeys, webhooksList } from './keys';
-import { decodeCursor, encodeCursor, type Page, type PageRequest, queryPage } from './pagination';
+import { newestFirst, type Page, type PageRequest, queryPage } from './pagination';
 
 /** How long the delivery log keeps a delivery (DynamoDB's TTL deletes it after). */
 export const DELIVERY_LOG_DAYS = 30;
@@ -36,7 +36,6 @@ export interface WebhookStore {
 }
 
 const SubscriptionCursor = z.strictObject({ c: z.string().min(1).max(64), i: z.string().min(1).max(128) });
-const SortCursor = z.strictObject({ s: z.string().max(200).regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#.{1,128}$/) });
 
 export function webhookStore(table: Table): WebhookStore {
   const { client, name: TableName } = table;
@@ -182,33 +181,9 @@ export function webhookStore(table: Table): WebhookStore {
     },
 
     async listDeliveries(subscriptionId, page) {
-      const position = page.cursor === undefined ? undefined : decodeCursor(page.cursor, SortCursor).s;
-      const want = page.limit + 1;
-      const rows = (
-        await Promise.all(
-          indexBuckets.map(async (bucket) => {
-            const result = await client.send(
-              new QueryCommand({
-                TableName,
-                IndexName: 'gsi1',
-                KeyConditionExpression: position === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk < :position',
-                ExpressionAttributeValues: { ':pk': `${deliveriesOf(subscriptionId)}#${bucket}`, ...(position === undefined ? {} : { ':position': position }) },
-                ScanIndexForward: false,
-                Limit: want,
-              }),
-            );
-            return (result.Items ?? []).map((item) => ({ item, sort: String(item.gsi1sk) }));
-          }),
-        )
-      )
-        .flat()
-        .sort((a, b) => (a.sort < b.sort ? 1 : a.sort > b.sort ? -1 : 0));
-      const items = rows.slice(0, page.limit);
-      const last = items.at(-1);
-      return {
-        items: items.map((row) => toDelivery(row.item)),
-        next_cursor: rows.length > page.limit && last ? encodeCursor({ s: last.sort }) : null,
-      };
+      const buckets = indexBuckets.map((b) => ({ index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk', value: `${deliveriesOf(subscriptionId)}#${b}` }));
+      const found = await newestFirst(table, buckets, page);
+      return { items: found.items.map(toDelivery), next_cursor: found.next_cursor };
     },
   };
 }
